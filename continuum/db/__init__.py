@@ -1,0 +1,36 @@
+"""Continuum's storage foundation: schema migrations, partitions, connections, embedded server.
+
+Layers above (journal, runtime, client) import from here; nothing here imports them.
+"""
+
+from continuum.db.config import DatabaseConfig, describe_dsn, resolve_dsn
+from continuum.db.embedded import start_embedded, stop_embedded
+from continuum.db.migrate import MigrationError, MigrationReport, migrate, pending
+from continuum.db.partitions import (
+    Partition,
+    create_partition,
+    drop_old,
+    ensure_partitions,
+    list_partitions,
+)
+from continuum.db.pool import check_connection, connect, create_pool
+
+__all__ = [
+    "DatabaseConfig",
+    "MigrationError",
+    "MigrationReport",
+    "Partition",
+    "check_connection",
+    "connect",
+    "create_partition",
+    "create_pool",
+    "describe_dsn",
+    "drop_old",
+    "ensure_partitions",
+    "list_partitions",
+    "migrate",
+    "pending",
+    "resolve_dsn",
+    "start_embedded",
+    "stop_embedded",
+]
