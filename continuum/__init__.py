@@ -1,0 +1,112 @@
+"""Continuum: durable workflows for Python on PostgreSQL.
+
+Define workflows and activities with the decorators, call the workflow-side API
+(``execute``, ``wait_signal``, ``sleep``, ...) inside workflows, and drive runs with
+:class:`Client` and :class:`Worker` — or :mod:`continuum.testing` in unit tests.
+"""
+
+from continuum import telemetry
+from continuum.definitions import Activity, Backoff, Workflow, activity, pure, workflow
+from continuum.durations import days, hours, minutes, seconds
+from continuum.engine.activities import (
+    ActivityHandle,
+    ActivityRef,
+    Compensation,
+    compensation,
+    execute,
+    gather,
+    start_activity,
+)
+from continuum.engine.api import (
+    continue_as_new,
+    now,
+    patched,
+    random,
+    side_effect,
+    sleep,
+    today,
+    uuid4,
+    wait_signal,
+)
+from continuum.engine.children import ChildRef, child, start_child, wait_child
+from continuum.engine.saga import compensate, compensate_all, unwrap
+from continuum.errors import (
+    ActivityFailed,
+    ChildFailed,
+    ConfigurationError,
+    ContinuumError,
+    DatabaseUnavailable,
+    DefinitionError,
+    PayloadError,
+    ReplayDriftError,
+    ResultTimeout,
+    RunCancelled,
+    RunFailed,
+    RunNotFound,
+    RunTerminal,
+    SignalTimeout,
+    SuspendLeakError,
+    WorkflowContextError,
+    WorkflowNotRegistered,
+)
+from continuum.models import Page, RunInfo, RunState
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Activity",
+    "ActivityFailed",
+    "ActivityHandle",
+    "ActivityRef",
+    "Backoff",
+    "ChildFailed",
+    "ChildRef",
+    "Compensation",
+    "ConfigurationError",
+    "ContinuumError",
+    "DatabaseUnavailable",
+    "DefinitionError",
+    "Page",
+    "PayloadError",
+    "ReplayDriftError",
+    "ResultTimeout",
+    "RunCancelled",
+    "RunFailed",
+    "RunInfo",
+    "RunNotFound",
+    "RunState",
+    "RunTerminal",
+    "SignalTimeout",
+    "SuspendLeakError",
+    "Workflow",
+    "WorkflowContextError",
+    "WorkflowNotRegistered",
+    "__version__",
+    "activity",
+    "child",
+    "compensate",
+    "compensate_all",
+    "compensation",
+    "continue_as_new",
+    "days",
+    "execute",
+    "gather",
+    "hours",
+    "minutes",
+    "now",
+    "patched",
+    "pure",
+    "random",
+    "seconds",
+    "side_effect",
+    "sleep",
+    "start_activity",
+    "start_child",
+    "telemetry",
+    "today",
+    "unwrap",
+    "uuid4",
+    "wait_child",
+    "wait_signal",
+    "workflow",
+]

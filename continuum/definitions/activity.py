@@ -1,0 +1,210 @@
+"""``@continuum.activity``: functions that touch the world, run by activity workers."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import timedelta
+from typing import Any, Generic, ParamSpec, TypeVar, get_type_hints, overload
+
+from continuum import payloads
+from continuum.definitions.backoff import Backoff
+from continuum.errors import DefinitionError, WorkflowContextError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _in_workflow() -> bool:
+    # Imported lazily: definitions sit below the engine in the layering.
+    from continuum.engine.context import current_context_or_none
+
+    return current_context_or_none() is not None
+
+
+class Activity(Generic[P, R]):
+    """A registered activity. Call it through ``continuum.execute(act, ...)`` in workflows.
+
+    Calling the object directly runs the function in place; that is what you want in a
+    unit test of the activity itself, and an error inside a workflow (it would run on
+    every replay).
+    """
+
+    def __init__(
+        self,
+        fn: Callable[P, R] | Callable[P, Awaitable[R]],
+        *,
+        name: str | None = None,
+        max_attempts: int = 1,
+        timeout: timedelta | None = None,
+        backoff: Backoff | None = None,
+        local: bool = False,
+    ) -> None:
+        if max_attempts < 1:
+            raise DefinitionError(f"activity {fn!r}: max_attempts must be >= 1, got {max_attempts}")
+        if timeout is not None and timeout.total_seconds() <= 0:
+            raise DefinitionError(f"activity {fn!r}: timeout must be positive")
+        self.fn = fn
+        self.name = name or f"{fn.__module__}:{fn.__qualname__}"
+        self.max_attempts = max_attempts
+        self.timeout = timeout
+        self.backoff = backoff or Backoff()
+        self.local = local
+        self.is_async = inspect.iscoroutinefunction(fn)
+        self.key_fn: Callable[..., str] | None = None
+        self._hints: dict[str, Any] | None = None
+        self.__doc__ = fn.__doc__
+        self.__wrapped__ = fn
+
+    # -- type information, resolved lazily (forward references need the module loaded)
+    def _type_hints(self) -> dict[str, Any]:
+        if self._hints is None:
+            try:
+                self._hints = get_type_hints(self.fn)
+            except Exception:  # unresolvable forward refs: fall back to raw JSON
+                self._hints = {}
+        return self._hints
+
+    @property
+    def result_type(self) -> Any:
+        """The declared return annotation (``Any`` when missing)."""
+        return self._type_hints().get("return", Any)
+
+    def param_types(self) -> list[tuple[str, Any, inspect.Parameter]]:
+        """Parameters with their annotations, in order."""
+        hints = self._type_hints()
+        sig = inspect.signature(self.fn)
+        return [(p.name, hints.get(p.name, Any), p) for p in sig.parameters.values()]
+
+    def encode_args(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Bind and JSON-encode call arguments, failing at the call site on bad values."""
+        try:
+            bound = inspect.signature(self.fn).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise DefinitionError(f"bad arguments for activity {self.name}: {exc}") from exc
+        return {
+            "args": [
+                payloads.encode(v, what=f"argument {i} of activity {self.name}")
+                for i, v in enumerate(bound.args)
+            ],
+            "kwargs": {
+                k: payloads.encode(v, what=f"argument {k!r} of activity {self.name}")
+                for k, v in bound.kwargs.items()
+            },
+        }
+
+    def decode_args(self, data: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+        """Decode JSON arguments back to the parameter annotations (worker side)."""
+        params = self.param_types()
+        args: list[Any] = []
+        for i, value in enumerate(data.get("args", [])):
+            ann = params[i][1] if i < len(params) else Any
+            if i < len(params) and params[i][2].kind is inspect.Parameter.VAR_POSITIONAL:
+                ann = Any
+            args.append(payloads.decode(value, ann, what=f"argument {i} of {self.name}"))
+        by_name = {name: ann for name, ann, _ in params}
+        kwargs = {
+            k: payloads.decode(v, by_name.get(k, Any), what=f"argument {k!r} of {self.name}")
+            for k, v in data.get("kwargs", {}).items()
+        }
+        return args, kwargs
+
+    def decode_result(self, data: Any) -> R:
+        """Decode a journaled result to the declared return type."""
+        decoded: R = payloads.decode(data, self.result_type, what=f"result of {self.name}")
+        return decoded
+
+    def idempotency_key(self, fn: Callable[P, str]) -> Callable[P, str]:
+        """Decorator: derive the idempotency key from the activity's arguments."""
+        self.key_fn = fn
+        return fn
+
+    def key_for(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+        """The idempotency key for this call, if the activity declares one."""
+        if self.key_fn is None:
+            return None
+        return str(self.key_fn(*args, **kwargs))
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        if _in_workflow():
+            raise WorkflowContextError(
+                f"activity {self.name} was called directly inside a workflow; "
+                f"use continuum.execute({self.fn.__name__}, ...) so it is journaled"
+            )
+        result = self.fn(*args, **kwargs)
+        if inspect.isawaitable(result):
+            raise WorkflowContextError(
+                f"activity {self.name} is async; await {self.fn.__name__}.fn(...) instead"
+            )
+        return result
+
+    def __repr__(self) -> str:
+        return f"<Activity {self.name}>"
+
+
+@overload
+def activity(fn: Callable[P, Coroutine[Any, Any, R]], /) -> Activity[P, R]: ...
+
+
+@overload
+def activity(fn: Callable[P, R], /) -> Activity[P, R]: ...
+
+
+@overload
+def activity(
+    fn: None = None,
+    /,
+    *,
+    name: str | None = None,
+    max_attempts: int = 1,
+    timeout: timedelta | None = None,
+    backoff: Backoff | None = None,
+    local: bool = False,
+) -> _ActivityDecorator: ...
+
+
+def activity(
+    fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    max_attempts: int = 1,
+    timeout: timedelta | None = None,
+    backoff: Backoff | None = None,
+    local: bool = False,
+) -> Any:
+    """Declare an activity: ``@continuum.activity`` or ``@continuum.activity(max_attempts=3)``."""
+
+    def wrap(f: Callable[..., Any]) -> Activity[Any, Any]:
+        from continuum.definitions.registry import REGISTRY
+
+        act: Activity[Any, Any] = Activity(
+            f,
+            name=name,
+            max_attempts=max_attempts,
+            timeout=timeout,
+            backoff=backoff,
+            local=local,
+        )
+        REGISTRY.add_activity(act)
+        return act
+
+    if fn is not None:
+        return wrap(fn)
+    return _ActivityDecorator(wrap)
+
+
+class _ActivityDecorator:
+    """What ``@continuum.activity(...)`` returns: applies the options to a function."""
+
+    def __init__(self, wrap: Callable[[Callable[..., Any]], Activity[Any, Any]]) -> None:
+        self._wrap = wrap
+
+    @overload
+    def __call__(self, fn: Callable[P, Coroutine[Any, Any, R]], /) -> Activity[P, R]: ...
+
+    @overload
+    def __call__(self, fn: Callable[P, R], /) -> Activity[P, R]: ...
+
+    def __call__(self, fn: Callable[..., Any], /) -> Activity[Any, Any]:
+        return self._wrap(fn)

@@ -1,0 +1,1 @@
+"""The replay engine: storage-agnostic, shared by every journal."""

@@ -1,0 +1,91 @@
+"""One activation: replay the journal through the workflow function until it blocks or ends."""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+from continuum.definitions.workflow import Workflow
+from continuum.engine import events as ev_types
+from continuum.engine.context import RunContext
+from continuum.engine.control import ContinueAsNew, Suspend
+from continuum.engine.types import ActivationHost, ActivationInput, ActivationResult, Outcome
+from continuum.errors import ContinuumError, SuspendLeakError
+
+
+def error_payload(exc: BaseException) -> dict[str, Any]:
+    """How an exception is stored: type, message and traceback (never pickled)."""
+    cls = type(exc)
+    return {
+        "type": cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}",
+        "message": str(exc),
+        "traceback": "".join(traceback.format_exception(exc)),
+        "code": getattr(exc, "code", None) if isinstance(exc, ContinuumError) else None,
+    }
+
+
+def _leftover_commands(ctx: RunContext) -> None:
+    if ctx.cursor < ctx.n_commands:
+        extra = ctx.commands[ctx.cursor]
+        ctx.raise_drift(
+            extra.seq,
+            f"{ev_types.describe_command(extra.command)} (and {ctx.n_commands - ctx.cursor - 1} more)",
+            "nothing: the workflow finished before reaching it",
+        )
+
+
+def activate(
+    flow: Workflow[Any, Any], inp: ActivationInput, host: ActivationHost | None = None
+) -> ActivationResult:
+    """Run ``flow`` over the journal in ``inp``; return what to commit.
+
+    Never raises for workflow behaviour: failures, drift and suspend leaks become a
+    ``failed`` outcome. Only ``KeyboardInterrupt``/``SystemExit`` propagate.
+    """
+    ctx = RunContext(inp, host, flow.name)
+    result = ctx.result
+    if inp.last_seq == 0:
+        ctx.record(
+            ev_types.RUN_STARTED,
+            {
+                "run_id": inp.run_id,
+                "workflow": flow.name,
+                "version_hash": flow.version_hash,
+                "input": inp.input,
+            },
+        )
+    if inp.cancel_requested:
+        result.outcome = Outcome("cancelled")
+        return result
+    with ctx:
+        try:
+            value = flow.fn(flow.decode_input(inp.input)) if flow.takes_input else flow.fn()  # type: ignore[call-arg]
+            ctx.check_alive()
+            _leftover_commands(ctx)
+            encoded = flow.encode_result(value)
+            ctx.record(ev_types.RUN_COMPLETED, {"result": encoded})
+            result.outcome = Outcome("completed", result=encoded)
+        except Suspend as s:
+            if ctx.fatal is not None:
+                _fail(ctx, ctx.fatal)
+            else:
+                result.outcome = Outcome("suspended", waiting_on=s.waiting_on)
+        except ContinueAsNew as c:
+            if ctx.fatal is not None:
+                _fail(ctx, ctx.fatal)
+            elif ctx.suspended is not None:
+                _fail(ctx, SuspendLeakError(f"run {ctx.run_id}: continue_as_new after a swallowed suspend"))
+            else:
+                result.outcome = Outcome("continued", continue_input=c.input)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - user code may raise anything
+            _fail(ctx, ctx.fatal if ctx.fatal is not None else exc)
+    return result
+
+
+def _fail(ctx: RunContext, exc: BaseException) -> None:
+    ctx.result.fatal = ctx.fatal
+    error = error_payload(exc)
+    ctx.record(ev_types.RUN_FAILED, {"error": error})
+    ctx.result.outcome = Outcome("failed", error=error)

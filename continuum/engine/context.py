@@ -1,0 +1,237 @@
+"""The replay cursor: matches each effect against the journal, or records it live.
+
+One :class:`RunContext` exists per activation. The workflow function runs inside it
+(found through a context variable); every effect asks it for the next journaled
+command. Command events are matched strictly in order; resolutions are found by the
+seq of the command they resolve, so concurrent activities may finish in any order.
+Replay is linear in history length: one pass to index, one cursor step per effect.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import deque
+from collections.abc import Callable
+from contextvars import ContextVar
+from datetime import datetime
+from types import FrameType
+from typing import Any
+
+from continuum.engine.control import Suspend
+from continuum.engine.events import CommandKey, Event, describe_command
+from continuum.engine.types import (
+    ActivationHost,
+    ActivationInput,
+    ActivationResult,
+    ChildOutcome,
+    MailboxSignal,
+    Outcome,
+    TaskOutcome,
+)
+from continuum.errors import ReplayDriftError, SuspendLeakError, WorkflowContextError
+
+Site = tuple[str, int, str, int]
+"""``(qualname, line offset in function, file, absolute line)`` of a call site."""
+
+_CURRENT: ContextVar[RunContext | None] = ContextVar("continuum_run_context", default=None)
+
+_ENGINE_PREFIX = "continuum."
+
+
+def call_site() -> Site:
+    """The user-code call site of the effect being issued.
+
+    Frames inside the ``continuum`` package are skipped, so helpers like
+    ``compensate_all`` attribute their effects to the user's line. The line number in
+    the identity is relative to the function's first line: editing code *outside*
+    the function does not change the identity of its effects.
+    """
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(_ENGINE_PREFIX):
+        frame = frame.f_back
+    if frame is None:  # pragma: no cover - only reachable from engine-internal calls
+        return ("<engine>", 0, "<engine>", 0)
+    code = frame.f_code
+    return (code.co_qualname, frame.f_lineno - code.co_firstlineno, code.co_filename, frame.f_lineno)
+
+
+def current_context() -> RunContext:
+    """The running workflow's context, or a clear error outside workflows."""
+    ctx = _CURRENT.get()
+    if ctx is None:
+        raise WorkflowContextError(
+            "this continuum function only works inside a running workflow; "
+            "outside workflows use continuum.Client or continuum.testing"
+        )
+    return ctx
+
+
+def current_context_or_none() -> RunContext | None:
+    """The running workflow's context, if any."""
+    return _CURRENT.get()
+
+
+class RunContext:
+    """Replay state of one activation. Engine-internal; workflows use ``continuum.*``."""
+
+    def __init__(self, inp: ActivationInput, host: ActivationHost | None, workflow: str) -> None:
+        self.inp = inp
+        self.host = host
+        self.run_id = inp.run_id
+        self.workflow = workflow
+        self.now: datetime = inp.now
+        self.result = ActivationResult(outcome=Outcome("suspended"))
+        self.last_seq = inp.last_seq
+        self.commands: list[Event] = []
+        self.resolutions: dict[int, Event] = {}
+        for ev in inp.events:
+            if ev.ref_seq is not None:
+                self.resolutions[ev.ref_seq] = ev
+            elif ev.key is not None:
+                self.commands.append(ev)
+        self.n_commands = len(self.commands)
+        self.cursor = 0
+        self.ordinals: dict[tuple[str, str, int], int] = {}
+        self.finished_tasks: dict[int, TaskOutcome] = inp.finished_tasks
+        self.finished_children: dict[str, ChildOutcome] = inp.finished_children
+        self.mailbox: dict[str, deque[MailboxSignal]] = {}
+        for sig in inp.signals:
+            self.mailbox.setdefault(sig.name, deque()).append(sig)
+        self.suspended: Suspend | None = None
+        self.fatal: BaseException | None = None
+        self.pending_compensations: list[Any] = []  # ActivityRef, most recent last
+        self.token = None
+
+    # -- activation scope -------------------------------------------------------------
+    def __enter__(self) -> RunContext:
+        self._token = _CURRENT.set(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _CURRENT.reset(self._token)
+
+    @property
+    def replaying(self) -> bool:
+        """Whether the cursor is still inside recorded history."""
+        return self.cursor < self.n_commands
+
+    # -- the two primitives every effect is built from ------------------------------
+    def command(self, kind: str, target: str, site: Site) -> tuple[Event | None, CommandKey]:
+        """Match the next journaled command, or return ``None`` when running live."""
+        self.check_alive()
+        qualname, lineno, file, line = site
+        okey = (kind, qualname, lineno)
+        ordinal = self.ordinals.get(okey, 0)
+        self.ordinals[okey] = ordinal + 1
+        key: CommandKey = (kind, qualname, lineno, ordinal, target)
+        if self.cursor < self.n_commands:
+            ev = self.commands[self.cursor]
+            if ev.key != key:
+                self.drift(ev, key, file, line)
+            self.cursor += 1
+            return ev, key
+        return None, key
+
+    def peek(self, key: CommandKey) -> bool:
+        """Whether the next journaled command has exactly ``key`` (used by ``patched``)."""
+        return self.cursor < self.n_commands and self.commands[self.cursor].key == key
+
+    def consume(self) -> Event:
+        """Step past the command :meth:`peek` matched."""
+        ev = self.commands[self.cursor]
+        self.cursor += 1
+        return ev
+
+    def record(
+        self,
+        type: str,
+        data: dict[str, Any],
+        *,
+        key: CommandKey | None = None,
+        site: Site | None = None,
+        ref_seq: int | None = None,
+    ) -> Event:
+        """Append a new event to this activation's journal batch."""
+        self.last_seq += 1
+        command = None
+        if key is not None:
+            command = {
+                "kind": key[0],
+                "workflow": self.workflow,
+                "qualname": key[1],
+                "lineno": key[2],
+                "ordinal": key[3],
+                "target": key[4],
+                "file": site[2] if site else "?",
+                "line": site[3] if site else 0,
+            }
+        ev = Event(self.last_seq, type, command=command, ref_seq=ref_seq, data=data)
+        self.result.new_events.append(ev)
+        if ref_seq is not None:
+            self.resolutions[ref_seq] = ev
+        return ev
+
+    def suspend(self, waiting_on: str) -> None:
+        """Block the workflow: nothing it waits for has happened yet."""
+        exc = Suspend(waiting_on)
+        self.suspended = exc
+        raise exc
+
+    def check_alive(self) -> None:
+        """Refuse to continue once a suspend was swallowed or drift was found."""
+        if self.fatal is not None:
+            raise self.fatal
+        if self.suspended is not None:
+            err = SuspendLeakError(
+                f"run {self.run_id}: workflow code caught the engine's suspend "
+                f"(while waiting on {self.suspended.waiting_on}) and kept running; remove the "
+                "bare `except:` / `except BaseException:` around continuum calls, or re-raise"
+            )
+            self.fatal = err
+            raise err
+
+    def drift(self, ev: Event, key: CommandKey, file: str, line: int) -> None:
+        """Raise :class:`ReplayDriftError` for a command that does not match the journal."""
+        actual = {
+            "kind": key[0],
+            "qualname": key[1],
+            "lineno": key[2],
+            "ordinal": key[3],
+            "target": key[4],
+            "file": file,
+            "line": line,
+        }
+        self.raise_drift(ev.seq, describe_command(ev.command), describe_command(actual))
+
+    def raise_drift(self, seq: int | None, expected: str, actual: str) -> None:
+        """Record and raise a drift error (it fails the run even if user code catches it)."""
+        err = ReplayDriftError(
+            f"replay drift in run {self.run_id} at event seq {seq}: the journal recorded "
+            f"{expected}, but the code now issues {actual}. Keep the old code for runs that "
+            "started on it (continuum build), or guard the change with continuum.patched(...)",
+            run_id=self.run_id,
+            seq=seq,
+            expected=expected,
+            actual=actual,
+        )
+        self.fatal = err
+        raise err
+
+    # -- mailbox ------------------------------------------------------------------
+    def take_signal(self, name: str) -> MailboxSignal | None:
+        """The oldest undelivered signal called ``name``, removed from the mailbox."""
+        queue = self.mailbox.get(name)
+        if queue:
+            return queue.popleft()
+        return None
+
+    def emit(self, event: str, meta: dict[str, Any]) -> None:
+        """Queue a telemetry event; the runtime emits it after the commit succeeds."""
+        if not self.replaying:
+            self.result.telemetry.append((event, meta))
+
+
+def run_in_context(ctx: RunContext, fn: Callable[[], Any]) -> Any:
+    """Run ``fn`` with ``ctx`` as the current workflow context."""
+    with ctx:
+        return fn()

@@ -1,0 +1,241 @@
+"""Every error Continuum raises, under one root.
+
+The tree::
+
+    ContinuumError
+    ├── ConfigurationError          bad settings, DSN, pyproject, decorator use
+    │   └── DefinitionError         a workflow/activity that cannot be registered
+    ├── DatabaseUnavailable         the database cannot be reached
+    ├── PayloadError                a value that is not JSON, or does not decode to its type
+    ├── WorkflowNotRegistered       a name/version this process does not know
+    ├── ReplayDriftError            the code no longer matches the journal
+    ├── SuspendLeakError            workflow code swallowed the engine's suspend
+    ├── WorkflowContextError        workflow API used outside a workflow, or client API inside one
+    ├── ActivityFailed              an activity failed after its last attempt (raised in workflows)
+    ├── SignalTimeout               ``wait_signal(timeout=...)`` ran out (raised in workflows)
+    ├── ChildFailed                 a child run failed or was cancelled (raised in workflows)
+    ├── RunNotFound                 no run with that id
+    ├── RunTerminal                 the run already finished
+    ├── RunFailed                   ``Client.result`` on a failed run
+    ├── RunCancelled                ``Client.result`` on a cancelled run
+    ├── ResultTimeout               ``Client.result(timeout=)`` ran out (also a ``TimeoutError``)
+    └── Fenced                      a write lost its lease (internal; runtimes catch it)
+
+Engine control flow (suspend, continue-as-new) derives from ``BaseException`` and
+lives in :mod:`continuum.engine.control`, so ``except Exception`` in user code cannot
+swallow it.
+
+Every class has a short stable ``code`` for logs and JSON output.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ContinuumError(Exception):
+    """Root of every error Continuum raises."""
+
+    code = "continuum_error"
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready description, used by the CLI's ``--format json``."""
+        return {"code": self.code, "type": type(self).__name__, "message": str(self)}
+
+
+class ConfigurationError(ContinuumError):
+    """Settings that cannot work: a malformed DSN, a bad pyproject table, bad options."""
+
+    code = "configuration"
+
+
+class DefinitionError(ConfigurationError):
+    """A workflow or activity definition that cannot be registered."""
+
+    code = "definition"
+
+
+class DatabaseUnavailable(ContinuumError):
+    """The database could not be reached or refused the connection."""
+
+    code = "database_unavailable"
+
+
+class PayloadError(ContinuumError):
+    """A value is not JSON-serializable, or journaled JSON does not decode to its type."""
+
+    code = "payload"
+
+
+class WorkflowNotRegistered(ContinuumError):
+    """A workflow (or one of its versions) is not known to this process."""
+
+    code = "workflow_not_registered"
+
+
+class ReplayDriftError(ContinuumError):
+    """The workflow code issued a different command than the journal recorded.
+
+    Carries the run id, the journal sequence number, and both commands (with
+    file:line) so the message points at the exact change that broke replay.
+    """
+
+    code = "replay_drift"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        run_id: str = "",
+        seq: int | None = None,
+        expected: str = "",
+        actual: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+        self.seq = seq
+        self.expected = expected
+        self.actual = actual
+
+
+class SuspendLeakError(ContinuumError):
+    """Workflow code caught the engine's suspend signal and kept running."""
+
+    code = "suspend_leak"
+
+
+class WorkflowContextError(ContinuumError):
+    """Workflow API used outside a workflow, or client API used inside one."""
+
+    code = "workflow_context"
+
+
+class ActivityFailed(ContinuumError):
+    """An activity failed after its last attempt. Raised inside the workflow."""
+
+    code = "activity_failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        activity: str = "",
+        error_type: str = "",
+        error_message: str = "",
+        attempts: int = 0,
+    ) -> None:
+        super().__init__(message)
+        self.activity = activity
+        self.error_type = error_type
+        self.error_message = error_message
+        self.attempts = attempts
+
+
+class SignalTimeout(ContinuumError):
+    """``wait_signal(name, timeout=...)`` ran out before the signal arrived."""
+
+    code = "signal_timeout"
+
+    def __init__(self, message: str, *, signal: str = "") -> None:
+        super().__init__(message)
+        self.signal = signal
+
+
+class ChildFailed(ContinuumError):
+    """A child run failed or was cancelled. Raised inside the parent workflow."""
+
+    code = "child_failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        child_run_id: str = "",
+        state: str = "failed",
+        error: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.child_run_id = child_run_id
+        self.state = state
+        self.error = error or {}
+
+
+class RunNotFound(ContinuumError):
+    """No run with that id exists."""
+
+    code = "run_not_found"
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(
+            f"no run with id {run_id!r}; list runs with `continuum runs list` "
+            "or check the namespace/database you are connected to"
+        )
+        self.run_id = run_id
+
+
+class RunTerminal(ContinuumError):
+    """The run already finished, so it cannot take signals or be cancelled."""
+
+    code = "run_terminal"
+
+    def __init__(self, run_id: str, state: str) -> None:
+        super().__init__(f"run {run_id!r} is already {state}; it accepts no further signals")
+        self.run_id = run_id
+        self.state = state
+
+
+class RunFailed(ContinuumError):
+    """The awaited run failed; ``error`` holds the recorded type, message and traceback."""
+
+    code = "run_failed"
+
+    def __init__(self, run_id: str, error: dict[str, Any] | None) -> None:
+        err = error or {}
+        detail = f"{err.get('type', 'Error')}: {err.get('message', '')}"
+        super().__init__(f"run {run_id!r} failed with {detail}")
+        self.run_id = run_id
+        self.error = err
+
+
+class RunCancelled(ContinuumError):
+    """The awaited run was cancelled."""
+
+    code = "run_cancelled"
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"run {run_id!r} was cancelled")
+        self.run_id = run_id
+
+
+class ResultTimeout(ContinuumError, TimeoutError):
+    """``Client.result(timeout=...)`` ran out before the run finished."""
+
+    code = "result_timeout"
+
+
+class Fenced(ContinuumError):
+    """A write was rejected because its lease (fencing token) is no longer current."""
+
+    code = "fenced"
+
+
+__all__ = [
+    "ActivityFailed",
+    "ChildFailed",
+    "ConfigurationError",
+    "ContinuumError",
+    "DatabaseUnavailable",
+    "DefinitionError",
+    "Fenced",
+    "PayloadError",
+    "ReplayDriftError",
+    "ResultTimeout",
+    "RunCancelled",
+    "RunFailed",
+    "RunNotFound",
+    "RunTerminal",
+    "SignalTimeout",
+    "SuspendLeakError",
+    "WorkflowContextError",
+    "WorkflowNotRegistered",
+]

@@ -1,0 +1,88 @@
+"""The storage contract every journal (memory, Postgres) fulfils.
+
+Semantics both implementations share (and the tests check on both):
+
+- ``commit_activation`` applies everything an activation produced in one atomic step,
+  and only while the lease token is current and the run is active (else ``Fenced``).
+- Signals wait in a per-run mailbox; ``send_signal`` follows a ``continue_as_new``
+  chain to its live tip, raising ``RunNotFound`` / ``RunTerminal``.
+- ``cancel`` makes the run and its live descendants ``cancelled``, clears leases,
+  discards pending tasks and closes timers.
+- ``finish_task`` is fenced by the task's token *and* attempt.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from continuum.engine.events import Event
+from continuum.engine.types import ActivationInput, ActivationResult
+from continuum.journal.records import Lease, NewRun, TaskFinish, TaskLease
+from continuum.models import RunInfo
+
+
+class Journal(Protocol):
+    """What the runtime, the client and the testing kit need from storage."""
+
+    def now(self) -> datetime:
+        """The storage clock (the database clock for Postgres)."""
+        ...
+
+    def create_run(self, new: NewRun) -> tuple[RunInfo, bool]:
+        """Insert a runnable run, idempotent on its id; ``(info, created)``."""
+        ...
+
+    def get_run(self, run_id: str) -> RunInfo:
+        """The run's public record, or ``RunNotFound``."""
+        ...
+
+    def tip(self, run_id: str) -> str:
+        """The live end of the chain containing ``run_id``."""
+        ...
+
+    def history(self, run_id: str) -> list[Event]:
+        """The run's events in seq order."""
+        ...
+
+    def set_attributes(self, run_id: str, attributes: dict[str, Any]) -> None:
+        """Merge search attributes (not journaled, invisible to replay)."""
+        ...
+
+    def claim_run(self, run_id: str, owner: str) -> Lease | None:
+        """Lease one due run, rotating its fencing token."""
+        ...
+
+    def release_run(self, lease: Lease, retry_after: timedelta) -> None:
+        """Give the lease back without progress; the run wakes again after ``retry_after``."""
+        ...
+
+    def load_activation(self, lease: Lease) -> ActivationInput:
+        """History, mailbox and finished work for one activation."""
+        ...
+
+    def commit_activation(self, lease: Lease, result: ActivationResult) -> None:
+        """Apply an activation atomically under the lease."""
+        ...
+
+    def send_signal(self, run_id: str, name: str, payload: Any) -> str:
+        """Deliver to the chain tip's mailbox; returns the id it landed on."""
+        ...
+
+    def cancel(self, run_id: str) -> RunInfo:
+        """Cancel the chain tip and its descendants."""
+        ...
+
+    def claim_task(self, owner: str) -> TaskLease | None:
+        """Lease the oldest due activity task."""
+        ...
+
+    def finish_task(
+        self, lease: TaskLease, *, ok: bool, result: Any = None, error: dict[str, Any] | None = None
+    ) -> TaskFinish:
+        """Record an attempt's outcome (fenced by token and attempt)."""
+        ...
+
+    def idempotent_result(self, activity: str, key: str) -> tuple[bool, Any]:
+        """A committed result for ``(activity, key)``, if any."""
+        ...

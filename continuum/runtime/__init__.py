@@ -1,0 +1,1 @@
+"""Worker runtime: dispatchers, leases, activity execution, timers, signals."""

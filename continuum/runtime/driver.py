@@ -1,0 +1,94 @@
+"""Claim → load → activate → commit: the loop every runtime shares."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from continuum import telemetry
+from continuum.definitions.workflow import Workflow
+from continuum.engine.activation import activate
+from continuum.engine.types import ActivationHost, ActivationResult
+from continuum.errors import Fenced
+from continuum.journal.protocol import Journal
+
+Resolver = Callable[[str, str], Workflow[Any, Any] | None]
+"""``(workflow name, version hash) -> definition`` or ``None`` if this node lacks it."""
+
+UNKNOWN_VERSION_BACKOFF = timedelta(seconds=30)
+
+_log = logging.getLogger("continuum.runtime")
+
+_OUTCOME_EVENTS = {
+    "completed": "run.completed",
+    "failed": "run.failed",
+    "cancelled": "run.cancelled",
+    "continued": "run.continued_as_new",
+    "suspended": "run.suspended",
+}
+
+
+class RunDriver:
+    """Runs one activation of one run against any :class:`Journal`."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        resolver: Resolver,
+        host: ActivationHost | None,
+        *,
+        instance: str = "default",
+        unknown_version_backoff: timedelta = UNKNOWN_VERSION_BACKOFF,
+        on_commit: Callable[[str, ActivationResult], None] | None = None,
+    ) -> None:
+        self.journal = journal
+        self.resolver = resolver
+        self.host = host
+        self.instance = instance
+        self.unknown_version_backoff = unknown_version_backoff
+        self.on_commit = on_commit
+
+    def activate_run(self, run_id: str, owner: str) -> str | None:
+        """Activate ``run_id`` if it can be claimed; returns the outcome kind.
+
+        ``None`` when another worker holds it, ``"unknown_version"`` when this node
+        lacks the run's code (the lease is released and the run backed off so a capable
+        node takes it), ``"fenced"`` when the lease was lost before the commit.
+        """
+        lease = self.journal.claim_run(run_id, owner)
+        if lease is None:
+            return None
+        flow = self.resolver(lease.workflow, lease.version_hash)
+        if flow is None:
+            self.journal.release_run(lease, self.unknown_version_backoff)
+            self._emit(
+                "run.unknown_version",
+                {"run_id": run_id, "workflow": lease.workflow, "version_hash": lease.version_hash},
+            )
+            return "unknown_version"
+        inp = self.journal.load_activation(lease)
+        inp.instance = self.instance
+        result = activate(flow, inp, self.host)
+        try:
+            self.journal.commit_activation(lease, result)
+        except Fenced as exc:
+            _log.info("activation of %s fenced: %s", run_id, exc)
+            self._emit("run.fenced", {"run_id": run_id})
+            return "fenced"
+        if inp.last_seq == 0:
+            self._emit("run.started", {"run_id": run_id, "workflow": flow.name})
+        for event, meta in result.telemetry:
+            self._emit(event, {**meta, "run_id": run_id})
+        kind = result.outcome.kind
+        meta: dict[str, Any] = {"run_id": run_id, "workflow": flow.name}
+        if kind == "failed" and result.outcome.error:
+            meta["error"] = result.outcome.error.get("message")
+        self._emit(_OUTCOME_EVENTS[kind], meta)
+        if self.on_commit is not None:
+            self.on_commit(run_id, result)
+        return kind
+
+    def _emit(self, event: str, meta: dict[str, Any]) -> None:
+        telemetry.emit(event, meta, instance=self.instance)

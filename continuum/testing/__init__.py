@@ -1,0 +1,14 @@
+"""Testing kit: an in-memory environment with a virtual clock, golden-history replay,
+paranoid re-replay (``CONTINUUM_PARANOID=1``), and a pytest plugin."""
+
+from continuum.testing.env import RunNotFinished, WorkflowEnvironment
+from continuum.testing.replay import ReplayOutcome, load_history, replay, verify_run
+
+__all__ = [
+    "ReplayOutcome",
+    "RunNotFinished",
+    "WorkflowEnvironment",
+    "load_history",
+    "replay",
+    "verify_run",
+]

@@ -1,0 +1,269 @@
+"""An in-process environment with a virtual clock: unit-test workflows without Postgres.
+
+>>> env = WorkflowEnvironment()
+>>> run_id = env.start(order_flow, order)
+>>> env.inject_signal(run_id, "fraud_review", "approved")
+>>> env.advance(hours(24))
+>>> env.result(run_id)
+
+Activities run inline, in the same process, through the same journal semantics as
+production (mailbox, fencing, retries with backoff, idempotency). Activity retry
+backoff is skipped automatically; workflow timers move only when you ``advance`` the
+clock (or call ``fire_timer``), so tests read like the calendar they model.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from continuum import payloads, telemetry
+from continuum.definitions.activity import Activity
+from continuum.definitions.registry import REGISTRY
+from continuum.definitions.workflow import Workflow
+from continuum.engine import events as ev_types
+from continuum.engine.types import ActivationResult, LocalOutcome
+from continuum.errors import (
+    RunCancelled,
+    RunFailed,
+    RunNotFound,
+    WorkflowContextError,
+)
+from continuum.journal.memory import MemoryJournal
+from continuum.journal.records import NewRun
+from continuum.models import RunInfo, RunState
+from continuum.runtime.driver import RunDriver
+from continuum.runtime.execution import run_attempt
+from continuum.testing.replay import verify_run
+
+DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class RunNotFinished(WorkflowContextError):
+    """``env.result`` on a run that is still waiting for something."""
+
+    code = "run_not_finished"
+
+
+class _InlineHost:
+    """Runs ``local=True`` activities inline for the environment."""
+
+    def __init__(self, env: WorkflowEnvironment) -> None:
+        self.env = env
+
+    def run_local_activity(
+        self,
+        activity: str,
+        args: dict[str, Any],
+        *,
+        idempotency_key: str | None,
+        max_attempts: int,
+        timeout: timedelta | None,
+    ) -> LocalOutcome:
+        act = self.env.activity(activity)
+        if idempotency_key is not None:
+            found, value = self.env.journal.idempotent_result(activity, idempotency_key)
+            if found:
+                return LocalOutcome(True, value, idempotency_hit=True)
+        error: dict[str, Any] | None = None
+        for attempt in range(1, max_attempts + 1):
+            out = run_attempt(act, args, timeout.total_seconds() if timeout else None)
+            if out.ok:
+                return LocalOutcome(True, out.result, attempts=attempt)
+            error = out.error
+        return LocalOutcome(False, error=error, attempts=max_attempts)
+
+
+class WorkflowEnvironment:
+    """A complete Continuum in memory: journal, inline activity worker, virtual clock."""
+
+    def __init__(
+        self,
+        *,
+        start_time: datetime = DEFAULT_START,
+        workflows: Iterable[Workflow[Any, Any]] = (),
+        activities: Iterable[Activity[..., Any]] = (),
+        paranoid: bool | None = None,
+        max_child_depth: int = 10,
+        instance: str = "test",
+    ) -> None:
+        self._now = start_time
+        self.instance = instance
+        self.journal = MemoryJournal(clock=lambda: self._now, max_child_depth=max_child_depth)
+        self._workflows: dict[str, Workflow[Any, Any]] = {w.name: w for w in workflows}
+        self._activities: dict[str, Activity[..., Any]] = {a.name: a for a in activities}
+        self.paranoid = (
+            paranoid if paranoid is not None else os.environ.get("CONTINUUM_PARANOID") == "1"
+        )
+        self.driver = RunDriver(
+            self.journal,
+            self._resolve,
+            _InlineHost(self),
+            instance=instance,
+            on_commit=self._after_commit,
+        )
+
+    # -- definitions ------------------------------------------------------------------
+    def _resolve(self, name: str, version_hash: str) -> Workflow[Any, Any] | None:
+        flow = self._workflows.get(name)
+        if flow is not None and flow.version_hash == version_hash:
+            return flow
+        return REGISTRY.version(name, version_hash) or flow
+
+    def activity(self, name: str) -> Activity[..., Any]:
+        """The activity registered as ``name`` (environment first, then global)."""
+        return self._activities.get(name) or REGISTRY.activity(name)
+
+    # -- clock ------------------------------------------------------------------------
+    @property
+    def now(self) -> datetime:
+        """The virtual time."""
+        return self._now
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the virtual clock forward and run everything that becomes due."""
+        if delta < timedelta(0):
+            raise ValueError("time only moves forward")
+        self._now += delta
+        self.run_until_idle()
+
+    def fire_timer(self, run_id: str) -> None:
+        """Move the clock to ``run_id``'s earliest pending timer and run what is due."""
+        pending = [
+            datetime.fromisoformat(ev.data.get("fire_at") or ev.data["timeout_at"])
+            for ev in self.journal.history(self.journal.tip(run_id))
+            if ev.type in (ev_types.TIMER_STARTED, ev_types.SIGNAL_AWAITED)
+            and (ev.data.get("fire_at") or ev.data.get("timeout_at"))
+            and not self._resolved(run_id, ev.seq)
+        ]
+        if not pending:
+            raise WorkflowContextError(f"run {run_id} has no pending timer")
+        self._now = max(self._now, min(pending))
+        self.run_until_idle()
+
+    def _resolved(self, run_id: str, seq: int) -> bool:
+        return any(ev.ref_seq == seq for ev in self.journal.history(self.journal.tip(run_id)))
+
+    # -- client surface ---------------------------------------------------------------
+    def start(
+        self,
+        flow: Workflow[Any, Any],
+        input: Any = None,
+        *,
+        id: str | None = None,
+        namespace: str = "default",
+        attributes: dict[str, Any] | None = None,
+    ) -> str:
+        """Start a run (idempotent on ``id``) and run it until it blocks or finishes."""
+        self._workflows.setdefault(flow.name, flow)
+        run_id = id or uuid.uuid4().hex
+        self.journal.create_run(
+            NewRun(
+                run_id,
+                flow.name,
+                flow.version_hash,
+                flow.encode_input(input),
+                namespace=namespace,
+                attributes=payloads.encode(attributes or {}, what="attributes"),
+            )
+        )
+        self.run_until_idle()
+        return run_id
+
+    def inject_signal(self, run_id: str, name: str, payload: Any = None) -> None:
+        """Send a signal exactly as ``Client.signal`` would, then run what it wakes."""
+        encoded = payloads.encode(payload, what=f"payload of signal {name!r}")
+        self.journal.send_signal(run_id, name, encoded)
+        self.run_until_idle()
+
+    signal = inject_signal
+
+    def cancel(self, run_id: str) -> None:
+        """Cancel a run and its descendants."""
+        self.journal.cancel(run_id)
+        self.run_until_idle()
+
+    def get_run(self, run_id: str) -> RunInfo:
+        """The run's record."""
+        return self.journal.get_run(run_id)
+
+    def history(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's journal as JSON-ready dicts (the golden-file format)."""
+        return [ev.to_json() for ev in self.journal.history(run_id)]
+
+    def result(self, run_id: str) -> Any:
+        """The final result of the run's chain; raises ``RunFailed``/``RunCancelled``."""
+        info = self.journal.get_run(self.journal.tip(run_id))
+        if info.state == RunState.COMPLETED:
+            flow = self._workflows.get(info.workflow)
+            return flow.decode_result(info.result) if flow else info.result
+        if info.state == RunState.FAILED:
+            raise RunFailed(info.id, info.error)
+        if info.state == RunState.CANCELLED:
+            raise RunCancelled(info.id)
+        raise RunNotFinished(
+            f"run {info.id} is {info.state.value}; send its signal, advance the clock or "
+            "fire its timer first"
+        )
+
+    # -- the loop ---------------------------------------------------------------------
+    def run_until_idle(self, max_steps: int = 100_000) -> None:
+        """Activate due runs and execute due activities until nothing is left to do.
+
+        Activity retry backoff is skipped (the clock jumps to the retry), workflow
+        timers are not.
+        """
+        for _ in range(max_steps):
+            progressed = False
+            for run_id in self.journal.runnable():
+                if self.driver.activate_run(run_id, f"{self.instance}/env") is not None:
+                    progressed = True
+            task = self.journal.claim_task(f"{self.instance}/env")
+            while task is not None:
+                self._execute(task)
+                progressed = True
+                task = self.journal.claim_task(f"{self.instance}/env")
+            if progressed:
+                continue
+            retry_at = self.journal.next_task_at()
+            if retry_at is not None and retry_at > self._now:
+                self._now = retry_at
+                continue
+            return
+        raise RuntimeError("workflow environment did not settle; is a workflow looping forever?")
+
+    def _execute(self, task: Any) -> None:
+        meta = {"run_id": task.run_id, "activity": task.activity, "attempt": task.attempt}
+        telemetry.emit(f"{task.kind}.started", meta, instance=self.instance)
+        if task.idempotency_key is not None:
+            found, value = self.journal.idempotent_result(task.activity, task.idempotency_key)
+            if found:
+                telemetry.emit("activity.idempotency_hit", meta, instance=self.instance)
+                self.journal.finish_task(task, ok=True, result=value)
+                return
+        try:
+            act = self.activity(task.activity)
+        except Exception as exc:
+            self.journal.finish_task(
+                task, ok=False, error={"type": type(exc).__name__, "message": str(exc)}
+            )
+            return
+        timeout = task.timeout_ms / 1000 if task.timeout_ms else None
+        out = run_attempt(act, task.args, timeout)
+        finish = self.journal.finish_task(task, ok=out.ok, result=out.result, error=out.error)
+        if finish.status == "retry":
+            telemetry.emit("activity.retry", meta, instance=self.instance)
+
+    def _after_commit(self, run_id: str, result: ActivationResult) -> None:
+        if not self.paranoid or result.outcome.kind not in ("completed", "continued", "failed"):
+            return
+        info = self.journal.get_run(run_id)
+        flow = self._resolve(info.workflow, info.version_hash)
+        if flow is not None:
+            verify_run(flow, self.history(run_id))
+
+
+__all__ = ["RunNotFinished", "RunNotFound", "WorkflowEnvironment"]
