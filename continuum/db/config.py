@@ -55,7 +55,7 @@ def resolve_dsn(dsn: str | None = None, *, embedded_home: Path | None = None) ->
     the first time. Raises :class:`ConfigurationError` for a DSN that does not parse.
     """
     if dsn:
-        validate_dsn(dsn, source="dsn")
+        validate_dsn(dsn, source="the DSN")
         return dsn
     env = os.environ.get(DATABASE_URL_ENV, "").strip()
     if env:
@@ -66,14 +66,14 @@ def resolve_dsn(dsn: str | None = None, *, embedded_home: Path | None = None) ->
     return start_embedded(home=embedded_home)
 
 
-def validate_dsn(dsn: str, *, source: str = "dsn") -> None:
+def validate_dsn(dsn: str, *, source: str = "the DSN") -> None:
     """Raise :class:`ConfigurationError` unless libpq can parse ``dsn``."""
     try:
         conninfo_to_dict(dsn)
     except psycopg.ProgrammingError as exc:
         raise ConfigurationError(
             f"{source} is not a valid PostgreSQL connection string ({redact(one_line(exc))}); "
-            "expected e.g. postgresql://user:password@host:5432/dbname"
+            "expected e.g. postgresql://user@host:5432/dbname"
         ) from None
 
 

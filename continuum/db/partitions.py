@@ -8,8 +8,9 @@ is idempotent and costs one catalog query when nothing is missing.
 
 Retention is opt-in per run (``continuum_runs.retention_until``, NULL by default).
 :func:`drop_old` reports a partition as droppable only when its whole range is in the
-past and every event in it belongs to a run whose ``retention_until`` has passed; it is
-a no-op when no run has retention set, and drops only with ``execute=True``.
+past and every event in it belongs to a run whose ``retention_until`` has passed (so an
+empty past partition qualifies); it is a no-op when no run has retention set, and drops
+only with ``execute=True``.
 """
 
 from __future__ import annotations
