@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TypeVar
 
 F = TypeVar("F")
@@ -15,10 +16,9 @@ def pure(fn: F) -> F:
     The function is returned unchanged; the determinism scanner checks its body with
     the same rules as workflow code and then trusts calls to it from workflows.
     """
-    try:
+    # Builtins and some C callables refuse attributes; they stay unmarked.
+    with contextlib.suppress(AttributeError, TypeError):
         setattr(fn, PURE_MARKER, True)
-    except (AttributeError, TypeError):  # builtins and some C callables refuse attributes
-        pass
     return fn
 
 

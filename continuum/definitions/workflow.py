@@ -164,8 +164,10 @@ def workflow(
             snapshot_threshold=snapshot_threshold,
             frozen_hash=str(frozen) if frozen else None,
         )
-        if flow.frozen_hash is None and name is None and f.__module__.rsplit(".", 1)[-1].startswith(
-            "V_"
+        if (
+            flow.frozen_hash is None
+            and name is None
+            and f.__module__.rsplit(".", 1)[-1].startswith("V_")
         ):
             raise DefinitionError(f"generated module {f.__module__} lacks {FROZEN_MARKER}")
         REGISTRY.add_workflow(flow)

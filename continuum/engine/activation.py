@@ -17,7 +17,9 @@ def error_payload(exc: BaseException) -> dict[str, Any]:
     """How an exception is stored: type, message and traceback (never pickled)."""
     cls = type(exc)
     return {
-        "type": cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}",
+        "type": cls.__name__
+        if cls.__module__ == "builtins"
+        else f"{cls.__module__}.{cls.__name__}",
         "message": str(exc),
         "traceback": "".join(traceback.format_exception(exc)),
         "code": getattr(exc, "code", None) if isinstance(exc, ContinuumError) else None,
@@ -29,7 +31,8 @@ def _leftover_commands(ctx: RunContext) -> None:
         extra = ctx.commands[ctx.cursor]
         ctx.raise_drift(
             extra.seq,
-            f"{ev_types.describe_command(extra.command)} (and {ctx.n_commands - ctx.cursor - 1} more)",
+            f"{ev_types.describe_command(extra.command)} "
+            f"(and {ctx.n_commands - ctx.cursor - 1} more)",
             "nothing: the workflow finished before reaching it",
         )
 
@@ -74,12 +77,17 @@ def activate(
             if ctx.fatal is not None:
                 _fail(ctx, ctx.fatal)
             elif ctx.suspended is not None:
-                _fail(ctx, SuspendLeakError(f"run {ctx.run_id}: continue_as_new after a swallowed suspend"))
+                _fail(
+                    ctx,
+                    SuspendLeakError(
+                        f"run {ctx.run_id}: continue_as_new after a swallowed suspend"
+                    ),
+                )
             else:
                 result.outcome = Outcome("continued", continue_input=c.input)
         except (KeyboardInterrupt, SystemExit):
             raise
-        except BaseException as exc:  # noqa: BLE001 - user code may raise anything
+        except BaseException as exc:
             _fail(ctx, ctx.fatal if ctx.fatal is not None else exc)
     return result
 

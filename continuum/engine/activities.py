@@ -19,8 +19,14 @@ from continuum.errors import ActivityFailed
 
 R = TypeVar("R")
 
-_SCHEDULED = {"activity": ev_types.ACTIVITY_SCHEDULED, "compensation": ev_types.COMPENSATION_SCHEDULED}
-_COMPLETED = {"activity": ev_types.ACTIVITY_COMPLETED, "compensation": ev_types.COMPENSATION_COMPLETED}
+_SCHEDULED = {
+    "activity": ev_types.ACTIVITY_SCHEDULED,
+    "compensation": ev_types.COMPENSATION_SCHEDULED,
+}
+_COMPLETED = {
+    "activity": ev_types.ACTIVITY_COMPLETED,
+    "compensation": ev_types.COMPENSATION_COMPLETED,
+}
 _FAILED = {"activity": ev_types.ACTIVITY_FAILED, "compensation": ev_types.COMPENSATION_FAILED}
 
 

@@ -35,12 +35,14 @@ def sleep(duration: timedelta | float) -> None:
     if ev is None:
         delta = duration if isinstance(duration, timedelta) else timedelta(seconds=duration)
         fire_at = ctx.now + delta
-        ev = ctx.record(ev_types.TIMER_STARTED, {"fire_at": fire_at.isoformat()}, key=key, site=site)
+        ev = ctx.record(
+            ev_types.TIMER_STARTED, {"fire_at": fire_at.isoformat()}, key=key, site=site
+        )
         ctx.result.new_timers.append(TimerSpec(ev.seq, fire_at))
     if ev.seq in ctx.resolutions:
         return
-    fire_at = _fire_at(ev)
-    if fire_at is not None and fire_at <= ctx.now:
+    due = _fire_at(ev)
+    if due is not None and due <= ctx.now:
         ctx.record(ev_types.TIMER_FIRED, {}, ref_seq=ev.seq)
         ctx.result.fired_timers.append(ev.seq)
         ctx.emit("timer.fired", {"seq": ev.seq})

@@ -42,7 +42,9 @@ _RESOLVED = {
 }
 
 
-def _start(ctx: RunContext, flow: Workflow[I, R], input: I, id: str | None, site: Site) -> ChildRef[R]:
+def _start(
+    ctx: RunContext, flow: Workflow[I, R], input: I, id: str | None, site: Site
+) -> ChildRef[R]:
     encoded = flow.encode_input(input)
     input_hash = payloads.digest(encoded)
     ev, key = ctx.command("child", flow.name, site)
@@ -82,7 +84,6 @@ def _wait(ctx: RunContext, ref: ChildRef[R]) -> R:
         done = ctx.finished_children.get(ref.run_id)
         if done is None:
             ctx.suspend(f"child {ref.run_id}")
-            raise AssertionError("unreachable")  # pragma: no cover
         res = ctx.record(
             _RESOLVED[done.state],
             {"child_run_id": ref.run_id, "result": done.result, "error": done.error},

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import datetime
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 from continuum.engine.control import Suspend
 from continuum.engine.events import CommandKey, Event, describe_command
@@ -52,7 +52,12 @@ def call_site() -> Site:
     if frame is None:  # pragma: no cover - only reachable from engine-internal calls
         return ("<engine>", 0, "<engine>", 0)
     code = frame.f_code
-    return (code.co_qualname, frame.f_lineno - code.co_firstlineno, code.co_filename, frame.f_lineno)
+    return (
+        code.co_qualname,
+        frame.f_lineno - code.co_firstlineno,
+        code.co_filename,
+        frame.f_lineno,
+    )
 
 
 def current_context() -> RunContext:
@@ -171,7 +176,7 @@ class RunContext:
             self.resolutions[ref_seq] = ev
         return ev
 
-    def suspend(self, waiting_on: str) -> None:
+    def suspend(self, waiting_on: str) -> NoReturn:
         """Block the workflow: nothing it waits for has happened yet."""
         exc = Suspend(waiting_on)
         self.suspended = exc
@@ -190,7 +195,7 @@ class RunContext:
             self.fatal = err
             raise err
 
-    def drift(self, ev: Event, key: CommandKey, file: str, line: int) -> None:
+    def drift(self, ev: Event, key: CommandKey, file: str, line: int) -> NoReturn:
         """Raise :class:`ReplayDriftError` for a command that does not match the journal."""
         actual = {
             "kind": key[0],
@@ -203,7 +208,7 @@ class RunContext:
         }
         self.raise_drift(ev.seq, describe_command(ev.command), describe_command(actual))
 
-    def raise_drift(self, seq: int | None, expected: str, actual: str) -> None:
+    def raise_drift(self, seq: int | None, expected: str, actual: str) -> NoReturn:
         """Record and raise a drift error (it fails the run even if user code catches it)."""
         err = ReplayDriftError(
             f"replay drift in run {self.run_id} at event seq {seq}: the journal recorded "

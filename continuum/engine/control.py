@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 
-class Suspend(BaseException):  # noqa: N818 - control flow, not an error
+class Suspend(BaseException):
     """The workflow is blocked on something that has not happened yet."""
 
     def __init__(self, waiting_on: str) -> None:
@@ -16,7 +16,7 @@ class Suspend(BaseException):  # noqa: N818 - control flow, not an error
         self.waiting_on = waiting_on
 
 
-class ContinueAsNew(BaseException):  # noqa: N818 - control flow, not an error
+class ContinueAsNew(BaseException):
     """The workflow ended itself so a successor run starts with empty history."""
 
     def __init__(self, input: Any, seq: int) -> None:

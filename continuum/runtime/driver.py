@@ -79,8 +79,8 @@ class RunDriver:
             return "fenced"
         if inp.last_seq == 0:
             self._emit("run.started", {"run_id": run_id, "workflow": flow.name})
-        for event, meta in result.telemetry:
-            self._emit(event, {**meta, "run_id": run_id})
+        for event, extra in result.telemetry:
+            self._emit(event, {**extra, "run_id": run_id})
         kind = result.outcome.kind
         meta: dict[str, Any] = {"run_id": run_id, "workflow": flow.name}
         if kind == "failed" and result.outcome.error:

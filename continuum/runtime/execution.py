@@ -30,7 +30,9 @@ def _timeout_error(act: Activity[..., Any], timeout_s: float) -> dict[str, Any]:
     }
 
 
-def run_attempt(act: Activity[..., Any], args: dict[str, Any], timeout_s: float | None) -> AttemptResult:
+def run_attempt(
+    act: Activity[..., Any], args: dict[str, Any], timeout_s: float | None
+) -> AttemptResult:
     """Run one attempt of ``act`` with JSON ``args``; never raises (except interrupts).
 
     ``async def`` activities run on a private event loop and are cancelled at the
@@ -53,5 +55,5 @@ def run_attempt(act: Activity[..., Any], args: dict[str, Any], timeout_s: float 
         raise
     except TimeoutError:
         return AttemptResult(False, error=_timeout_error(act, timeout_s or 0))
-    except BaseException as exc:  # noqa: BLE001 - activity code may raise anything
+    except BaseException as exc:
         return AttemptResult(False, error=error_payload(exc))
