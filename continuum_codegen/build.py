@@ -3,6 +3,10 @@
 Nothing is imported or executed. Every output file is planned first, then written only
 when its bytes differ, so a rebuild of unchanged code touches nothing; ``check=True``
 computes the same plan and reports what would change instead of writing it.
+
+Frozen ``V_<hash>.py`` files are written once and never rewritten: a comment or blank
+line added inside a workflow keeps its hash, but would move the line offsets that
+command identities are built from, so the first-built file stays authoritative.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ class BuildReport:
     workflows: list[WorkflowBuild] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -91,6 +96,7 @@ class BuildReport:
             ],
             "written": [relative_posix(p, self.project_root) for p in self.written],
             "stale": list(self.stale),
+            "notes": list(self.notes),
         }
 
 
@@ -118,7 +124,7 @@ def _now() -> str:
 
 def _plan(
     config: CodegenConfig, cache: ModuleCache
-) -> tuple[str, list[WorkflowBuild], dict[Path, str]]:
+) -> tuple[str, list[WorkflowBuild], dict[Path, str], list[str]]:
     workflows = discover(config.workflows, cache)
     package = generated_package(config, workflows)
     manifest_path = config.generated / MANIFEST_NAME
@@ -126,6 +132,7 @@ def _plan(
     manifest.scheme = SCHEME
     planned: dict[Path, str] = {config.generated / "__init__.py": render_package_init()}
     builds: list[WorkflowBuild] = []
+    notes: list[str] = []
     built_at = _now()
     for workflow in workflows:
         result = hash_workflow(workflow, cache)
@@ -140,20 +147,29 @@ def _plan(
         patched = [
             PatchSiteEntry(id=p.id, line=p.line, function=p.function) for p in result.patched
         ]
-        version = VersionEntry(
+        # A version's entry, like its frozen file, is fixed when the version is first built.
+        version = previous or VersionEntry(
             entrypoint=f"{package}.{frozen_filename(result.hash)[:-3]}",
             qualname=workflow.qualname,
             source=source,
-            built_at=previous.built_at if previous is not None else built_at,
+            built_at=built_at,
             patched=patched,
         )
         if entry is None:
             entry = manifest.workflows[workflow.name] = WorkflowEntry(current=result.hash)
         entry.current = result.hash
         entry.versions[result.hash] = version
-        planned[config.generated / frozen_filename(result.hash)] = render_frozen_module(
-            result, source
-        )
+        frozen = config.generated / frozen_filename(result.hash)
+        text = render_frozen_module(result, source)
+        # Write-once: runs journaled on this hash replay through this file, and command
+        # identities depend on its line layout, which the hash deliberately ignores.
+        if not frozen.exists():
+            planned[frozen] = text
+        elif _differs(frozen, text):
+            notes.append(
+                f"{relative_posix(frozen, config.project_root)}: kept as first built; the source "
+                "differs only in comments/layout, which the hash ignores"
+            )
         builds.append(
             WorkflowBuild(
                 name=workflow.name,
@@ -163,11 +179,11 @@ def _plan(
                 hash=result.hash,
                 entrypoint=version.entrypoint,
                 status=status,
-                patched=tuple(patched),
+                patched=tuple(version.patched),
             )
         )
     planned[manifest_path] = manifest.dumps()
-    return package, builds, planned
+    return package, builds, planned, notes
 
 
 def _differs(path: Path, text: str) -> bool:
@@ -186,13 +202,14 @@ def build(project_root: Path, *, check: bool = False) -> BuildReport:
     """
     config = load_config(project_root)
     cache = ModuleCache(search_roots(config.project_root))
-    package, builds, planned = _plan(config, cache)
+    package, builds, planned, notes = _plan(config, cache)
     report = BuildReport(
         project_root=config.project_root,
         generated_dir=config.generated,
         package=package,
         check=check,
         workflows=builds,
+        notes=notes,
     )
     for path, text in planned.items():
         if not _differs(path, text):

@@ -16,6 +16,7 @@ def _text(report: BuildReport) -> list[str]:
     lines: list[str] = []
     for item in report.workflows:
         lines.append(f"{item.name}  {item.hash}  {item.status}  ({item.source}:{item.qualname})")
+    lines.extend(f"note: {note}" for note in report.notes)
     if report.check:
         if report.ok:
             lines.append(f"up to date: {len(report.workflows)} workflow(s)")

@@ -260,6 +260,8 @@ class ModuleCache:
     def __init__(self, roots: Sequence[Path]) -> None:
         """Search ``roots`` (in order) for module sources."""
         self.roots = list(roots)
+        # Files may have been written since the finders cached their directory listings.
+        PathFinder.invalidate_caches()
         self._parsed: dict[str, ModuleSource | None] = {}
 
     def get(self, name: str) -> ModuleSource:
