@@ -1,0 +1,99 @@
+"""CNT218: calls on runtime values (dynamic receivers); CNT219: ``getattr`` dispatch.
+
+The scanner cannot see what a parameter, a value read from the input, or a computed
+callee will run, so such calls are warnings: make the call static, or move it into an
+activity. Ordinary value methods (``lines.append``, ``name.upper``) and local closures
+(nested ``def``, ``lambda``) are not flagged.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from continuum_lint.rules.base import CodeDoc, Context, Invalid, Rule, TargetKind
+
+_HINT = "call a named @continuum.pure helper or an activity instead of a runtime value"
+_OPERATOR = ("operator.methodcaller", "operator.attrgetter")
+
+
+class DynamicReceiver(Rule):
+    """Calls the scanner cannot resolve statically."""
+
+    NAME = "dynamic-receiver"
+    CODES = (
+        CodeDoc(
+            "CNT218",
+            "Call on a runtime value (dynamic receiver)",
+            "def order_flow(order: Order) -> None:\n    order.handler()",
+            "def order_flow(order: Order) -> None:\n    HANDLERS[order.kind](order)  "
+            "# a static table of @pure helpers, or an activity",
+        ),
+        CodeDoc(
+            "CNT219",
+            "getattr / methodcaller with a computed name",
+            "getattr(pricing, order.strategy)(order)",
+            'pricing.quote(order) if order.strategy == "quote" else pricing.flat(order)',
+        ),
+    )
+    VALID = (
+        "import continuum\n\n@continuum.workflow\ndef flow(xs: list[str]) -> str:\n"
+        "    out = []\n    for x in xs:\n        out.append(x.upper())\n    return ','.join(out)\n",
+        "import continuum\n\n@continuum.workflow\ndef flow(x: int) -> int:\n"
+        "    double = lambda v: v * 2\n    def triple(v: int) -> int:\n        return v * 3\n"
+        "    return double(x) + triple(x)\n",
+        "import continuum\n\n@continuum.workflow\ndef flow(x: object) -> object:\n"
+        "    return getattr(x, 'name')\n",
+    )
+    INVALID = (
+        Invalid(
+            "import continuum\n\n@continuum.workflow\ndef flow(handler: object) -> object:\n"
+            "    return handler()\n",
+            ("CNT218",),
+        ),
+        Invalid(
+            "import continuum\n\n@continuum.workflow\ndef flow(inp: object) -> object:\n"
+            "    return inp.handler()\n",
+            ("CNT218",),
+        ),
+        Invalid(
+            "import continuum\n\n@continuum.workflow\ndef flow(inp: object) -> object:\n"
+            "    return inp.mod.fun(1)\n",
+            ("CNT218",),
+        ),
+        Invalid(
+            "import continuum\n\n@continuum.pure\n"
+            "def apply(fns: dict[str, object], k: str) -> object:\n"
+            "    return fns[k]()\n",
+            ("CNT218",),
+        ),
+        Invalid(
+            "import continuum\n\n@continuum.workflow\ndef flow(x: object, name: str) -> object:\n"
+            "    return getattr(x, name)\n",
+            ("CNT219",),
+        ),
+        Invalid(
+            "import operator\nimport continuum\n\n@continuum.workflow\n"
+            "def flow(x: object, name: str) -> object:\n"
+            "    return operator.methodcaller(name)(x)\n",
+            ("CNT218", "CNT219"),
+        ),
+    )
+
+    def visit_Call(self, ctx: Context, node: cst.Call) -> None:
+        target = ctx.classify(node)
+        if target.kind is TargetKind.DYNAMIC:
+            text = "calls a runtime value the scanner cannot check"
+            if target.note:
+                text += f" ({target.note})"
+            ctx.report(node, "CNT218", ctx.source_of(node.func) + "()", text, _HINT)
+            return
+        qname = target.qname
+        if qname == "builtins.getattr" and len(node.args) >= 2:
+            computed = not isinstance(node.args[1].value, cst.SimpleString)
+        elif qname in _OPERATOR and node.args:
+            computed = not all(isinstance(a.value, cst.SimpleString) for a in node.args)
+        else:
+            return
+        if computed:
+            label = f"{qname.removeprefix('builtins.')}()"
+            ctx.report(node, "CNT219", label, "dispatches on a computed attribute name", _HINT)

@@ -1,0 +1,132 @@
+"""CNT216: iterating a ``set``/``frozenset`` (order depends on the hash seed).
+
+``sorted(s)`` is the fix and is never flagged. Dict iteration is insertion-ordered and fine.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import Assignment
+
+from continuum_lint.rules.base import CodeDoc, Context, Invalid, Rule
+
+_SET_TYPES = frozenset(
+    {"builtins.set", "builtins.frozenset", "typing.Set", "typing.FrozenSet", "typing.AbstractSet"}
+    | {"collections.abc.Set", "collections.abc.MutableSet"}
+)
+_SET_METHODS = frozenset({"union", "intersection", "difference", "symmetric_difference", "copy"})
+_CONSUMERS = frozenset({"builtins.list", "builtins.tuple", "builtins.enumerate", "builtins.iter"})
+_HINT = "iterate sorted(...) instead"
+_TEXT = "iterates a set, whose order depends on the hash seed"
+
+
+def is_set(ctx: Context, expr: cst.BaseExpression, depth: int = 0) -> bool:
+    """Whether ``expr`` is (statically) a set or frozenset."""
+    if depth > 4:
+        return False
+    if isinstance(expr, cst.Set | cst.SetComp):
+        return True
+    if isinstance(expr, cst.Call):
+        func = expr.func
+        if ctx.resolve(func) in ("builtins.set", "builtins.frozenset"):
+            return True
+        if isinstance(func, cst.Attribute) and func.attr.value in _SET_METHODS:
+            return is_set(ctx, func.value, depth + 1)
+        return False
+    if isinstance(expr, cst.BinaryOperation) and isinstance(
+        expr.operator, cst.BitOr | cst.BitAnd | cst.BitXor | cst.Subtract
+    ):
+        return is_set(ctx, expr.left, depth + 1) or is_set(ctx, expr.right, depth + 1)
+    if isinstance(expr, cst.Name):
+        return _name_is_set(ctx, expr, depth)
+    return False
+
+
+def _name_is_set(ctx: Context, name: cst.Name, depth: int) -> bool:
+    scope = ctx.module.scopes.get(name)
+    if scope is None:
+        return False
+    assignments = [a for a in scope[name.value] if isinstance(a, Assignment)]
+    if len(assignments) != 1:
+        return False
+    target = assignments[0].node
+    if isinstance(target, cst.Param):
+        annotation = target.annotation
+        return annotation is not None and _annotation_is_set(ctx, annotation.annotation)
+    value = ctx.module.values.get(id(target))
+    return value is not None and is_set(ctx, value, depth + 1)
+
+
+def _annotation_is_set(ctx: Context, annotation: cst.BaseExpression) -> bool:
+    if isinstance(annotation, cst.Subscript):
+        annotation = annotation.value
+    return ctx.resolve(annotation) in _SET_TYPES
+
+
+class SetIteration(Rule):
+    """Set iteration order varies with ``PYTHONHASHSEED`` between runs and replays."""
+
+    NAME = "set-iteration"
+    CODES = (
+        CodeDoc(
+            "CNT216",
+            "Iterating a set or frozenset",
+            "for sku in set(order.skus):\n    continuum.execute(reserve, sku)",
+            "for sku in sorted(set(order.skus)):\n    continuum.execute(reserve, sku)",
+        ),
+    )
+    VALID = (
+        "import continuum\n\n@continuum.workflow\ndef flow(xs: list[str]) -> list[str]:\n"
+        "    return [x for x in sorted(set(xs))]\n",
+        "import continuum\n\n@continuum.workflow\ndef flow(xs: dict[str, int]) -> list[str]:\n"
+        "    return [k for k in xs]\n",
+        "import continuum\n\n@continuum.workflow\ndef flow(xs: list[str]) -> int:\n"
+        "    return len(set(xs))\n",
+    )
+    INVALID = (
+        Invalid(
+            "import continuum\n\n@continuum.workflow\ndef flow(xs: list[str]) -> None:\n"
+            "    for x in set(xs):\n        continuum.execute(act, x)\n",
+            ("CNT216",),
+        ),
+        Invalid(
+            "import continuum\n\n@continuum.workflow\ndef flow(xs: set[str]) -> list[str]:\n"
+            "    return [x.upper() for x in xs]\n",
+            ("CNT216",),
+        ),
+        Invalid(
+            "import continuum\n\n@continuum.workflow\ndef flow(xs: list[str]) -> str:\n"
+            "    seen = {x for x in xs}\n    return ','.join(seen)\n",
+            ("CNT216",),
+        ),
+        Invalid(
+            "import continuum\n\n@continuum.workflow\ndef flow(xs: frozenset[int]) -> list[int]:\n"
+            "    return list(xs)\n",
+            ("CNT216",),
+        ),
+        Invalid(
+            "import continuum\n\n@continuum.workflow\ndef flow(xs: set[int]) -> int:\n"
+            "    return xs.pop()\n",
+            ("CNT216",),
+        ),
+    )
+
+    def visit_For(self, ctx: Context, node: cst.For) -> None:
+        if is_set(ctx, node.iter):
+            ctx.report(node.iter, "CNT216", f"for ... in {ctx.source_of(node.iter)}", _TEXT, _HINT)
+
+    def visit_CompFor(self, ctx: Context, node: cst.CompFor) -> None:
+        if is_set(ctx, node.iter):
+            ctx.report(node.iter, "CNT216", f"for ... in {ctx.source_of(node.iter)}", _TEXT, _HINT)
+
+    def visit_Call(self, ctx: Context, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            popped = method == "pop" and not node.args and is_set(ctx, func.value)
+            joined = method == "join" and len(node.args) == 1 and is_set(ctx, node.args[0].value)
+            if popped or joined:
+                ctx.report(node, "CNT216", ctx.source_of(node), _TEXT, _HINT)
+            return
+        if node.args and ctx.resolve(func) in _CONSUMERS and is_set(ctx, node.args[0].value):
+            ctx.report(node, "CNT216", ctx.source_of(node), _TEXT, _HINT)
