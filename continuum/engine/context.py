@@ -36,6 +36,7 @@ Site = tuple[str, int, str, int]
 _CURRENT: ContextVar[RunContext | None] = ContextVar("continuum_run_context", default=None)
 
 _ENGINE_PREFIX = "continuum."
+_COMPREHENSIONS = frozenset({"<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>"})
 
 
 def call_site() -> Site:
@@ -52,12 +53,19 @@ def call_site() -> Site:
     if frame is None:  # pragma: no cover - only reachable from engine-internal calls
         return ("<engine>", 0, "<engine>", 0)
     code = frame.f_code
-    return (
-        code.co_qualname,
-        frame.f_lineno - code.co_firstlineno,
-        code.co_filename,
-        frame.f_lineno,
-    )
+    line = frame.f_lineno
+    if code.co_name not in _COMPREHENSIONS:
+        return (code.co_qualname, line - code.co_firstlineno, code.co_filename, line)
+    # Python 3.11 runs comprehensions in their own frame, 3.12+ inlines them (PEP 709):
+    # attribute the effect to the enclosing function so identities match on both.
+    qualname = code.co_qualname
+    while qualname.rsplit(".", 1)[-1] in _COMPREHENSIONS:
+        qualname = qualname.rsplit(".<locals>.", 1)[0]
+    outer = frame.f_back
+    while outer is not None and outer.f_code.co_qualname != qualname:
+        outer = outer.f_back
+    first = outer.f_code.co_firstlineno if outer is not None else code.co_firstlineno
+    return (qualname, line - first, code.co_filename, line)
 
 
 def current_context() -> RunContext:
