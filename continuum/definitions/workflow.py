@@ -10,11 +10,13 @@ from typing import Any, Generic, TypeVar, get_type_hints, overload
 from continuum import payloads
 from continuum.errors import DefinitionError, WorkflowContextError
 
-I = TypeVar("I")  # noqa: E741 - the input type reads best as I
+I = TypeVar("I")
 R = TypeVar("R")
 
 FROZEN_MARKER = "__continuum_frozen__"
 """Module global set by ``continuum build`` in generated ``V_<hash>`` modules."""
+FROZEN_NAME = "__continuum_workflow__"
+"""The logical workflow name a generated module was frozen from."""
 
 
 class Workflow(Generic[I, R]):
@@ -156,10 +158,12 @@ def workflow(
     def wrap(f: Callable[[Any], Any]) -> Workflow[Any, Any]:
         from continuum.definitions.registry import REGISTRY
 
-        frozen = getattr(f, "__globals__", {}).get(FROZEN_MARKER)
+        module_globals = getattr(f, "__globals__", {})
+        frozen = module_globals.get(FROZEN_MARKER)
+        logical = name or (module_globals.get(FROZEN_NAME) if frozen else None)
         flow: Workflow[Any, Any] = Workflow(
             f,
-            name=name,
+            name=logical,
             version=version,
             snapshot_threshold=snapshot_threshold,
             frozen_hash=str(frozen) if frozen else None,

@@ -16,7 +16,7 @@ from continuum.engine.context import RunContext, Site, call_site, current_contex
 from continuum.engine.types import ChildSpec
 from continuum.errors import ChildFailed, ContinuumError
 
-I = TypeVar("I")  # noqa: E741
+I = TypeVar("I")
 R = TypeVar("R")
 
 

@@ -143,11 +143,6 @@ def test_real_decorator_registers_the_frozen_copy_under_its_hash(
     assert frozen.greet.frozen_hash == item.hash
 
 
-@pytest.mark.xfail(
-    reason="runtime: a frozen workflow's default name comes from fn.__module__ "
-    "(myapp._continuum.V_<hash>); it should use the module's __continuum_workflow__",
-    strict=False,
-)
 @pytest.mark.usefixtures("importable")
 def test_real_decorator_keeps_the_source_logical_name_for_frozen_copies(
     write_project: WriteProject,

@@ -142,7 +142,7 @@ def swallow_suspend(_: None) -> str:
 def swallow_then_effect(_: None) -> str:
     try:
         continuum.wait_signal("never")
-    except:  # noqa: E722 - the bug under test
+    except:
         pass
     continuum.execute(double, 1)
     return "escaped"

@@ -146,7 +146,7 @@ def test_workflows_take_one_input() -> None:
 
 
 def test_calling_a_workflow_directly_explains_how_to_start_it() -> None:
-    with pytest.raises(continuum.WorkflowContextError, match="client.start"):
+    with pytest.raises(continuum.WorkflowContextError, match=r"client\.start"):
         flows.fan_out(1)
 
 
