@@ -148,11 +148,24 @@ def random() -> float:
     return _value("random", "", _random.random, float, call_site())  # type: ignore[no-any-return]
 
 
+_HINTS: dict[object, Any] = {}
+
+
 def _return_hint(fn: Callable[[], Any]) -> Any:
+    code = getattr(fn, "__code__", fn)
     try:
-        return get_type_hints(fn).get("return", Any)
-    except Exception:  # lambdas, builtins, unresolvable forward refs
-        return Any
+        return _HINTS[code]
+    except (KeyError, TypeError):
+        pass
+    try:
+        hint = get_type_hints(fn).get("return", Any)
+    except Exception:  # builtins, unresolvable forward refs
+        hint = Any
+    try:
+        _HINTS[code] = hint
+    except TypeError:  # unhashable callables are simply not cached
+        pass
+    return hint
 
 
 def side_effect(fn: Callable[[], T]) -> T:

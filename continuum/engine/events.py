@@ -58,7 +58,7 @@ class Event:
         command: dict[str, Any] | None = None,
         ref_seq: int | None = None,
         data: dict[str, Any] | None = None,
-        inserted_at: datetime | None = None,
+        inserted_at: datetime | str | None = None,
     ) -> None:
         self.seq = seq
         self.type = type
@@ -86,22 +86,39 @@ class Event:
         if self.ref_seq is not None:
             out["ref_seq"] = self.ref_seq
         out["data"] = self.data
-        if self.inserted_at is not None:
+        if isinstance(self.inserted_at, datetime):
             out["inserted_at"] = self.inserted_at.isoformat()
+        elif self.inserted_at is not None:
+            out["inserted_at"] = self.inserted_at
         return out
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Event:
-        """Parse the dict form (as produced by :meth:`to_json`)."""
-        inserted = raw.get("inserted_at")
-        return cls(
-            int(raw["seq"]),
-            str(raw["type"]),
-            command=raw.get("command"),
-            ref_seq=raw.get("ref_seq"),
-            data=raw.get("data") or {},
-            inserted_at=datetime.fromisoformat(inserted) if isinstance(inserted, str) else inserted,
+        """Parse the dict form (as produced by :meth:`to_json`).
+
+        This is on the replay hot path, so it skips ``__init__`` and keeps
+        ``inserted_at`` as given (replay never reads it).
+        """
+        ev = cls.__new__(cls)
+        ev.seq = raw["seq"]
+        ev.type = raw["type"]
+        command = raw.get("command")
+        ev.command = command
+        ev.ref_seq = raw.get("ref_seq")
+        ev.data = raw.get("data") or {}
+        ev.inserted_at = raw.get("inserted_at")
+        ev.key = (
+            (
+                command["kind"],
+                command["qualname"],
+                command["lineno"],
+                command["ordinal"],
+                command["target"],
+            )
+            if command is not None
+            else None
         )
+        return ev
 
     def __repr__(self) -> str:
         return f"<Event {self.seq} {self.type}>"

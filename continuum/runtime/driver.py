@@ -13,6 +13,7 @@ from continuum.engine.activation import activate
 from continuum.engine.types import ActivationHost, ActivationResult
 from continuum.errors import Fenced
 from continuum.journal.protocol import Journal
+from continuum.journal.records import Lease
 
 Resolver = Callable[[str, str], Workflow[Any, Any] | None]
 """``(workflow name, version hash) -> definition`` or ``None`` if this node lacks it."""
@@ -60,6 +61,16 @@ class RunDriver:
         lease = self.journal.claim_run(run_id, owner)
         if lease is None:
             return None
+        return self.activate_lease(lease)
+
+    def activate_lease(self, lease: Lease) -> str:
+        """Activate a run this worker already leased (e.g. by a batch claim).
+
+        Returns the outcome kind, ``"unknown_version"`` or ``"fenced"`` as
+        :meth:`activate_run` does. Storage errors (e.g. a lost connection) propagate:
+        the caller decides how to resume the run.
+        """
+        run_id = lease.run_id
         flow = self.resolver(lease.workflow, lease.version_hash)
         if flow is None:
             self.journal.release_run(lease, self.unknown_version_backoff)
@@ -85,6 +96,8 @@ class RunDriver:
         meta: dict[str, Any] = {"run_id": run_id, "workflow": flow.name}
         if kind == "failed" and result.outcome.error:
             meta["error"] = result.outcome.error.get("message")
+        if kind == "suspended":
+            meta["waiting_on"] = result.outcome.waiting_on
         self._emit(_OUTCOME_EVENTS[kind], meta)
         if self.on_commit is not None:
             self.on_commit(run_id, result)
