@@ -1,0 +1,275 @@
+"""Loading an activation's input and committing its result, atomically, under the lease."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from continuum.engine.types import (
+    ActivationInput,
+    ActivationResult,
+    ChildOutcome,
+    MailboxSignal,
+    TaskOutcome,
+)
+from continuum.errors import Fenced
+from continuum.journal.postgres import cancel as cancel_ops
+from continuum.journal.postgres.locks import lock_run, lock_with_parent
+from continuum.journal.postgres.runs import wake_run
+from continuum.journal.postgres.statements import (
+    Cursor,
+    dumps,
+    dumps_or_none,
+    event,
+    fetch_all,
+    fetch_one,
+    sql,
+)
+from continuum.journal.records import Lease
+
+_TERMINAL_OUTCOMES = frozenset({"completed", "failed", "continued", "cancelled"})
+
+
+def load_activation(
+    cur: Cursor, lease: Lease, *, max_child_depth: int, instance: str
+) -> ActivationInput:
+    """Events, mailbox, finished tasks and children, and the database clock for one run."""
+    run = fetch_one(cur, sql("activations", "load_run"), (lease.run_id, lease.token))
+    if run is None:
+        raise Fenced(f"run {lease.run_id}: lease {lease.token} is no longer current")
+    events = [event(r) for r in fetch_all(cur, sql("runs", "history"), (lease.run_id,))]
+    signals = [
+        MailboxSignal(int(r["id"]), r["name"], r["payload"])
+        for r in fetch_all(cur, sql("activations", "pending_signals"), (lease.run_id,))
+    ]
+    tasks = {
+        r["command_seq"]: TaskOutcome(
+            r["command_seq"], r["state"] == "completed", r["result"], r["error"], r["attempt"]
+        )
+        for r in fetch_all(cur, sql("activations", "finished_tasks"), (lease.run_id,))
+    }
+    children = {
+        r["correlation_id"]: ChildOutcome(r["correlation_id"], r["state"], r["result"], r["error"])
+        for r in fetch_all(cur, sql("activations", "finished_children"), (lease.run_id,))
+    }
+    return ActivationInput(
+        run_id=run["id"],
+        workflow=run["workflow"],
+        version_hash=run["version_hash"],
+        input=run["input"],
+        events=events,
+        now=run["now"],
+        last_seq=run["last_seq"],
+        signals=signals,
+        finished_tasks=tasks,
+        finished_children=children,
+        cancel_requested=run["cancel_requested"],
+        depth=run["depth"],
+        max_child_depth=max_child_depth,
+        instance=instance,
+    )
+
+
+@dataclass(slots=True)
+class PreparedCommit:
+    """An :class:`ActivationResult` turned into SQL parameters before any SQL runs.
+
+    Serializing first means a value that is not JSON fails the commit before it
+    touches the database, and the transaction holds the run lock for less time.
+    """
+
+    result: ActivationResult
+    events: str | None = None
+    tasks: str | None = None
+    timers: str | None = None
+    consumed: str | None = None
+    children: str | None = None
+    idempotent: str | None = None
+    outcome_result: str | None = None
+    outcome_error: str | None = None
+    continue_input: str | None = None
+    fired: list[int] = field(default_factory=list)
+    journaled: list[int] = field(default_factory=list)
+
+
+def prepare(result: ActivationResult) -> PreparedCommit:
+    """Serialize everything ``result`` will write."""
+    out = PreparedCommit(result, fired=list(result.fired_timers))
+    out.journaled = list(result.journaled_tasks)
+    if result.new_events:
+        out.events = dumps(
+            [
+                {
+                    "seq": e.seq,
+                    "type": e.type,
+                    "command": e.command,
+                    "ref_seq": e.ref_seq,
+                    "data": e.data,
+                }
+                for e in result.new_events
+            ],
+            what="journal events",
+        )
+    if result.new_tasks:
+        out.tasks = dumps(
+            [
+                {
+                    "command_seq": t.command_seq,
+                    "kind": t.kind,
+                    "activity": t.activity,
+                    "args": t.args,
+                    "idempotency_key": t.idempotency_key,
+                    "max_attempts": t.max_attempts,
+                    "timeout_ms": t.timeout_ms,
+                    "backoff": t.backoff,
+                }
+                for t in result.new_tasks
+            ],
+            what="activity arguments",
+        )
+    if result.new_timers:
+        out.timers = dumps(
+            [{"seq": t.seq, "fire_at": t.fire_at.isoformat()} for t in result.new_timers]
+        )
+    if result.consumed_signals:
+        out.consumed = dumps([{"id": i, "seq": s} for i, s in result.consumed_signals])
+    if result.new_children:
+        out.children = dumps(
+            [
+                {
+                    "id": c.run_id,
+                    "workflow": c.workflow,
+                    "version_hash": c.version_hash,
+                    "input": c.input,
+                    "command": c.command,
+                }
+                for c in result.new_children
+            ],
+            what="child input",
+        )
+    if result.idempotent_results:
+        out.idempotent = dumps(
+            [{"activity": a, "key": k, "result": v} for a, k, v in result.idempotent_results],
+            what="activity result",
+        )
+    outcome = result.outcome
+    out.outcome_result = dumps_or_none(outcome.result, what="workflow result")
+    out.outcome_error = dumps_or_none(outcome.error, what="workflow error")
+    if outcome.kind == "continued":
+        out.continue_input = dumps(outcome.continue_input, what="continue_as_new input")
+    return out
+
+
+def commit_activation(
+    cur: Cursor,
+    lease: Lease,
+    prepared: PreparedCommit,
+    *,
+    successor_version: str | None,
+    max_levels: int,
+    instance: str,
+) -> None:
+    """Apply one activation in the caller's transaction; :class:`Fenced` if the lease is lost.
+
+    Raises :class:`~continuum.journal.postgres.locks.ParentMoved` when the caller must
+    retry the transaction.
+    """
+    result = prepared.result
+    kind = result.outcome.kind
+    run_id = lease.run_id
+    # Outcomes that write to the parent take its lock first (see locks.py).
+    row = lock_with_parent(cur, run_id) if kind in _TERMINAL_OUTCOMES else lock_run(cur, run_id)
+    if (
+        row is None
+        or row["lease_token"] != lease.token
+        or row["state"]
+        not in (
+            "running",
+            "suspended",
+        )
+    ):
+        raise Fenced(f"run {run_id}: lease {lease.token} is no longer current")
+    last_seq: int = row["last_seq"]
+    if result.new_events and result.new_events[0].seq != last_seq + 1:
+        raise Fenced(
+            f"run {run_id}: the journal moved under the activation (expected seq "
+            f"{last_seq + 1}, got {result.new_events[0].seq})"
+        )
+    if prepared.events is not None:
+        cur.execute(sql("activations", "insert_events"), (run_id, prepared.events))
+        last_seq = result.new_events[-1].seq
+    if prepared.tasks is not None:
+        cur.execute(sql("activations", "insert_tasks"), (run_id, prepared.tasks))
+        cur.execute(sql("activations", "notify"), ("continuum_task_ready", run_id))
+    if prepared.timers is not None:
+        cur.execute(sql("activations", "insert_timers"), (run_id, prepared.timers))
+        cur.execute(sql("activations", "notify"), ("continuum_timer_armed", run_id))
+    if prepared.fired:
+        cur.execute(sql("activations", "fire_timers"), (run_id, prepared.fired))
+    if prepared.consumed is not None:
+        taken = fetch_all(cur, sql("activations", "consume_signals"), (prepared.consumed, run_id))
+        if len(taken) != len(result.consumed_signals):
+            raise Fenced(f"run {run_id}: a signal was already consumed or moved")
+    if prepared.journaled:
+        cur.execute(sql("activations", "mark_tasks_journaled"), (run_id, prepared.journaled))
+    if prepared.idempotent is not None:
+        cur.execute(sql("activations", "insert_idempotent_results"), (prepared.idempotent,))
+    if prepared.children is not None:
+        cur.execute(sql("activations", "insert_children"), (prepared.children, run_id))
+    _finish(cur, lease, prepared, last_seq, row, successor_version, max_levels, instance)
+
+
+def _finish(
+    cur: Cursor,
+    lease: Lease,
+    prepared: PreparedCommit,
+    last_seq: int,
+    row: dict[str, Any],
+    successor_version: str | None,
+    max_levels: int,
+    instance: str,
+) -> None:
+    outcome = prepared.result.outcome
+    run_id = lease.run_id
+    base = {"run_id": run_id, "token": lease.token, "last_seq": last_seq}
+    if outcome.kind == "suspended":
+        done = fetch_one(cur, sql("activations", "suspend_run"), base)
+        if done is None:
+            raise Fenced(f"run {run_id}: lease {lease.token} is no longer current")
+        if done["due"]:  # a wake arrived while we held the lease: tell the dispatchers again
+            cur.execute(sql("activations", "notify"), ("continuum_run_wake", run_id))
+        return
+    if outcome.kind == "cancelled":
+        cur.execute(sql("cancel", "set_last_seq"), (last_seq, run_id))
+        cancel_ops.cancel_tree(
+            cur, run_id, row["parent_run_id"], max_levels=max_levels, instance=instance
+        )
+        return
+    successor: str | None = None
+    if outcome.kind == "continued":
+        successor = f"{row['correlation_id']}~{uuid.uuid4().hex[:12]}"
+        cur.execute(
+            sql("activations", "insert_successor"),
+            {
+                "id": successor,
+                "run_id": run_id,
+                "input": prepared.continue_input,
+                "version_hash": successor_version,
+            },
+        )
+        cur.execute(sql("activations", "move_signals"), (successor, run_id))
+        cur.execute(sql("activations", "move_children"), (successor, run_id))
+    params = {
+        **base,
+        "state": "completed" if outcome.kind == "continued" else outcome.kind,
+        "result": prepared.outcome_result,
+        "error": prepared.outcome_error,
+        "continued_to": successor,
+    }
+    done = fetch_one(cur, sql("activations", "finish_run"), params)
+    if done is None:
+        raise Fenced(f"run {run_id}: lease {lease.token} is no longer current")
+    cur.execute(sql("activations", "close_run_work"), {"run_id": run_id})
+    if successor is None and done["parent_run_id"] is not None:
+        wake_run(cur, done["parent_run_id"])

@@ -1,0 +1,291 @@
+"""``PostgresJournal``: the :class:`~continuum.journal.protocol.Journal` on PostgreSQL.
+
+Same semantics as :class:`~continuum.journal.memory.MemoryJournal` (the reference),
+plus what the worker runtime needs: batch claims, lease heartbeats, task leases,
+crash requeue and dead-worker takeover. Rules every method follows:
+
+- one transaction per call; a ``psycopg.OperationalError`` (connection lost, deadlock,
+  serialization failure) propagates unchanged, so the runtime crashes and resumes the
+  run instead of failing it;
+- every ownership-dependent write carries the lease token (and, for activity tasks,
+  the attempt) in its ``WHERE`` clause; a lost lease raises :class:`Fenced` or returns
+  ``TaskFinish("fenced")``;
+- every time comparison and every backoff uses the database clock;
+- NOTIFY payloads carry ids only: ``continuum_run_wake``, ``continuum_task_ready``,
+  ``continuum_timer_armed``, ``continuum_run_finished``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from continuum.db.config import DatabaseConfig
+from continuum.db.pool import create_pool
+from continuum.engine.events import Event
+from continuum.engine.types import ActivationInput, ActivationResult
+from continuum.errors import ConfigurationError
+from continuum.journal.postgres import activations, cancel, query, runs, signals, tasks
+from continuum.journal.postgres.locks import ParentMoved
+from continuum.journal.postgres.statements import Cursor, dumps, fetch_one, sql
+from continuum.journal.records import Lease, NewRun, TaskFinish, TaskLease
+from continuum.models import Page, RunInfo
+
+T = TypeVar("T")
+
+_PARENT_MOVED_RETRIES = 20
+
+
+class PostgresJournal:
+    """A journal on PostgreSQL, over a psycopg pool (or a DSN it opens a pool for).
+
+    ``max_child_depth`` bounds child nesting (the cancel cascade walks at most that many
+    generations, plus a margin). ``successor_version``, when set, is the version hash
+    given to ``continue_as_new`` successors (default: the finishing run's hash).
+    """
+
+    def __init__(
+        self,
+        pool_or_dsn: ConnectionPool[Any] | str,
+        *,
+        max_child_depth: int = 10,
+        instance: str = "default",
+        lease_ttl: timedelta = timedelta(seconds=30),
+        task_lease_ttl: timedelta = timedelta(seconds=30),
+        successor_version: str | None = None,
+    ) -> None:
+        if isinstance(pool_or_dsn, str):
+            self._pool: ConnectionPool[Any] = create_pool(DatabaseConfig(dsn=pool_or_dsn))
+            self._owns_pool = True
+        else:
+            self._pool = pool_or_dsn
+            self._owns_pool = False
+        if max_child_depth < 1:
+            raise ConfigurationError(f"max_child_depth must be >= 1, got {max_child_depth}")
+        self.max_child_depth = max_child_depth
+        self.instance = instance
+        self.lease_ttl = lease_ttl
+        self.task_lease_ttl = task_lease_ttl
+        self.successor_version = successor_version
+
+    # -- plumbing -----------------------------------------------------------------
+    @property
+    def pool(self) -> ConnectionPool[Any]:
+        """The connection pool this journal uses."""
+        return self._pool
+
+    def close(self) -> None:
+        """Close the pool if this journal opened it."""
+        if self._owns_pool:
+            self._pool.close()
+
+    def __enter__(self) -> PostgresJournal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Cursor]:
+        with (
+            self._pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor(row_factory=dict_row) as cur,
+        ):
+            yield cur
+
+    def _run(self, fn: Callable[[Cursor], T]) -> T:
+        with self._tx() as cur:
+            return fn(cur)
+
+    def _run_retrying(self, fn: Callable[[Cursor], T]) -> T:
+        for _ in range(_PARENT_MOVED_RETRIES):
+            try:
+                return self._run(fn)
+            except ParentMoved:
+                continue  # the transaction rolled back; re-read the parent and retry
+        return self._run(fn)
+
+    @property
+    def _cascade_levels(self) -> int:
+        return self.max_child_depth + 2
+
+    # -- runs ---------------------------------------------------------------------
+    def now(self) -> datetime:
+        """The database clock."""
+        return self._run(runs.now)
+
+    def create_run(self, new: NewRun) -> tuple[RunInfo, bool]:
+        """Insert a runnable run (and NOTIFY the dispatchers); idempotent on ``new.id``."""
+        info, created, _ = self._run(lambda cur: runs.create_run(cur, new, None, self.lease_ttl))
+        return info, created
+
+    def start_run(self, new: NewRun, owner: str) -> tuple[RunInfo, bool, Lease | None]:
+        """Insert a run already leased to ``owner`` (one transaction); idempotent on its id.
+
+        Returns ``(info, created, lease)``; ``lease`` is ``None`` when the run existed.
+        """
+        return self._run(lambda cur: runs.create_run(cur, new, owner, self.lease_ttl))
+
+    def get_run(self, run_id: str) -> RunInfo:
+        """The run's public record, or :class:`~continuum.errors.RunNotFound`."""
+        return self._run(lambda cur: runs.get_run(cur, run_id))
+
+    def tip(self, run_id: str) -> str:
+        """The live end of the ``continue_as_new`` chain containing ``run_id``."""
+        return self._run(lambda cur: runs.tip(cur, run_id))
+
+    def history(self, run_id: str) -> list[Event]:
+        """The run's events in seq order."""
+        return self._run(lambda cur: runs.history(cur, run_id))
+
+    def set_attributes(self, run_id: str, attributes: dict[str, Any]) -> None:
+        """Merge search attributes in SQL (not journaled, invisible to replay)."""
+        dumps(attributes, what="attributes")
+        self._run(lambda cur: runs.set_attributes(cur, run_id, attributes))
+
+    def query(
+        self,
+        *,
+        namespace: str | None = "default",
+        where: Sequence[tuple[str, Any, Any]] = (),
+        order_by: Sequence[str] = ("desc", "started_at"),
+        limit: int = 50,
+        after: str | None = None,
+    ) -> Page:
+        """One page of runs; ``where`` holds ``(op, field, value)`` conditions, ANDed.
+
+        Fields: run columns (``state``, ``workflow``, ``started_at``, ...) or
+        ``("attributes", key)``; ops: ``eq ne in gt gte lt lte``. ``namespace=None``
+        searches every namespace. Pass ``page.next_cursor`` as ``after`` for the next page.
+        """
+        return self._run(
+            lambda cur: query.run_query(
+                cur, namespace=namespace, where=where, order_by=order_by, limit=limit, after=after
+            )
+        )
+
+    # -- run leases ---------------------------------------------------------------
+    def claim_due_runs(self, owner: str, limit: int) -> list[Lease]:
+        """Lease up to ``limit`` due runs (``FOR UPDATE SKIP LOCKED``), rotating tokens."""
+        return self._run(lambda cur: runs.claim_due_runs(cur, owner, limit, self.lease_ttl))
+
+    def claim_run(self, run_id: str, owner: str) -> Lease | None:
+        """Lease one active run that nobody holds (or whose lease expired)."""
+        return self._run(lambda cur: runs.claim_run(cur, run_id, owner, self.lease_ttl))
+
+    def heartbeat_runs(self, owner: str, tokens: Sequence[int]) -> set[int]:
+        """Extend ``owner``'s run leases; returns the tokens that are still current."""
+        return self._run(lambda cur: runs.heartbeat_runs(cur, owner, list(tokens), self.lease_ttl))
+
+    def release_run(self, lease: Lease, retry_after: timedelta) -> None:
+        """Give the lease back without progress; the run wakes again after ``retry_after``."""
+        self._run(lambda cur: runs.release_run(cur, lease, retry_after))
+
+    def expire_leases_of(self, owners: Sequence[str]) -> tuple[int, int]:
+        """End every run and task lease held by dead ``owners``; ``(runs, tasks)``.
+
+        Their runs become due at once; their tasks are requeued (consuming the lost
+        attempt) by the next :meth:`requeue_expired_tasks`.
+        """
+        return self._run(lambda cur: runs.expire_leases_of(cur, list(owners)))
+
+    def recover_expired_runs(self) -> list[str]:
+        """Make runs whose lease expired (owner stopped heartbeating) due again."""
+        return self._run(runs.recover_expired_runs)
+
+    def wake(self, run_id: str) -> bool:
+        """Make an active run due now; ``False`` if it is not active."""
+        return self._run(lambda cur: runs.wake_run(cur, run_id))
+
+    def next_wakeup(self) -> datetime | None:
+        """The earliest wake-up time among active runs."""
+        row = self._run(lambda cur: fetch_one(cur, sql("runs", "next_wakeup")))
+        return None if row is None else row["at"]
+
+    # -- activations --------------------------------------------------------------
+    def load_activation(self, lease: Lease) -> ActivationInput:
+        """History, mailbox, finished tasks/children and ``now()`` for the leased run."""
+        return self._run(
+            lambda cur: activations.load_activation(
+                cur, lease, max_child_depth=self.max_child_depth, instance=self.instance
+            )
+        )
+
+    def commit_activation(
+        self, lease: Lease, result: ActivationResult, *, successor_version: str | None = None
+    ) -> None:
+        """Apply an activation in one transaction; :class:`~continuum.errors.Fenced` if the
+        lease was lost. ``successor_version`` overrides the hash of a continue_as_new
+        successor."""
+        prepared = activations.prepare(result)
+        version = successor_version or self.successor_version
+        self._run_retrying(
+            lambda cur: activations.commit_activation(
+                cur,
+                lease,
+                prepared,
+                successor_version=version,
+                max_levels=self._cascade_levels,
+                instance=self.instance,
+            )
+        )
+
+    # -- signals and cancel -------------------------------------------------------
+    def send_signal(self, run_id: str, name: str, payload: Any) -> str:
+        """Deliver to the chain tip's mailbox and wake it; returns the tip's id.
+
+        The payload is checked before the database is touched (``PayloadError``).
+        """
+        if not isinstance(name, str) or not name:
+            raise ConfigurationError(f"a signal name must be a non-empty string, got {name!r}")
+        text = dumps(payload, what=f"payload of signal {name!r}")
+        return self._run(lambda cur: signals.send_signal(cur, run_id, name, text))
+
+    def cancel(self, run_id: str) -> RunInfo:
+        """Cancel the chain tip and its live descendants; idempotent on cancelled runs."""
+        return self._run_retrying(
+            lambda cur: cancel.cancel(
+                cur, run_id, max_levels=self._cascade_levels, instance=self.instance
+            )
+        )
+
+    # -- activity tasks -----------------------------------------------------------
+    def claim_task(self, owner: str) -> TaskLease | None:
+        """Lease the oldest due activity task (a new attempt), or ``None``."""
+        claimed = self.claim_tasks(owner, 1)
+        return claimed[0] if claimed else None
+
+    def claim_tasks(self, owner: str, limit: int) -> list[TaskLease]:
+        """Lease up to ``limit`` due activity tasks (``FOR UPDATE SKIP LOCKED``)."""
+        return self._run(lambda cur: tasks.claim_tasks(cur, owner, limit, self.task_lease_ttl))
+
+    def heartbeat_task(self, lease: TaskLease, extend: timedelta | None = None) -> bool:
+        """Extend a task lease by ``extend`` (default: the task lease TTL); ``False`` if lost."""
+        ttl = extend or self.task_lease_ttl
+        return self._run(lambda cur: tasks.heartbeat_task(cur, lease, ttl))
+
+    def finish_task(
+        self, lease: TaskLease, *, ok: bool, result: Any = None, error: dict[str, Any] | None = None
+    ) -> TaskFinish:
+        """Record an attempt's outcome (fenced by token and attempt)."""
+        payload = tasks.prepare_finish(lease, ok, result, error)
+        return self._run(lambda cur: tasks.finish_task(cur, lease, ok, payload))
+
+    def requeue_expired_tasks(self) -> int:
+        """Requeue or exhaust tasks whose lease expired; returns how many moved."""
+        return len(self._run(tasks.requeue_expired_tasks))
+
+    def idempotent_result(self, activity: str, key: str) -> tuple[bool, Any]:
+        """A committed result for ``(activity, key)``, if any."""
+        return self._run(lambda cur: tasks.idempotent_result(cur, activity, key))
+
+    def next_task_at(self) -> datetime | None:
+        """When the next pending activity task becomes due."""
+        row = self._run(lambda cur: fetch_one(cur, sql("tasks", "next_task_at")))
+        return None if row is None else row["at"]

@@ -1,0 +1,149 @@
+-- Named queries of the Postgres journal: loading and committing activations.
+
+-- name: load_run
+-- Read under the lease: a stale token sees no row (the caller raises Fenced).
+SELECT id, workflow, version_hash, input, last_seq, depth,
+       cancel_requested_at IS NOT NULL AS cancel_requested, now() AS now
+FROM continuum_runs
+WHERE id = %s AND lease_token = %s AND state IN ('running', 'suspended');
+
+-- name: pending_signals
+SELECT id, name, payload FROM continuum_signals
+WHERE run_id = %s AND consumed_at IS NULL
+ORDER BY id;
+
+-- name: finished_tasks
+SELECT command_seq, state, result, error, attempt FROM continuum_activity_tasks
+WHERE run_id = %s AND state IN ('completed', 'failed') AND NOT journaled;
+
+-- name: finished_children
+-- A child that continued as new is finished only at its chain's tip, which carries the
+-- original child id as correlation_id (and the same parent).
+SELECT correlation_id, state, result, error FROM continuum_runs
+WHERE parent_run_id = %s
+  AND state IN ('completed', 'failed', 'cancelled')
+  AND continued_to_run_id IS NULL;
+
+-- name: parent_of
+SELECT parent_run_id FROM continuum_runs WHERE id = %s;
+
+-- name: lock_parent
+SELECT id FROM continuum_runs WHERE id = %s FOR UPDATE;
+
+-- name: insert_events
+INSERT INTO continuum_events (run_id, seq, type, command, ref_seq, data)
+SELECT %s, e.seq, e.type, e.command, e.ref_seq, COALESCE(e.data, '{}'::jsonb)
+FROM jsonb_to_recordset(%s::jsonb) AS e(seq integer, type text, command jsonb, ref_seq integer,
+                                        data jsonb);
+
+-- name: insert_tasks
+INSERT INTO continuum_activity_tasks
+    (run_id, command_seq, kind, activity, args, idempotency_key, state, max_attempts,
+     timeout_ms, backoff, available_at)
+SELECT %s, t.command_seq, t.kind, t.activity, t.args, t.idempotency_key, 'pending',
+       t.max_attempts, t.timeout_ms, COALESCE(t.backoff, '{}'::jsonb), now()
+FROM jsonb_to_recordset(%s::jsonb) AS t(command_seq integer, kind text, activity text,
+                                        args jsonb, idempotency_key text, max_attempts integer,
+                                        timeout_ms bigint, backoff jsonb);
+
+-- name: insert_timers
+INSERT INTO continuum_timers (run_id, seq, fire_at)
+SELECT %s, t.seq, t.fire_at
+FROM jsonb_to_recordset(%s::jsonb) AS t(seq integer, fire_at timestamptz)
+ON CONFLICT (run_id, seq) DO NOTHING;
+
+-- name: fire_timers
+UPDATE continuum_timers SET fired = true WHERE run_id = %s AND seq = ANY(%s);
+
+-- name: consume_signals
+-- consumed_at IS NULL: a signal is consumed at most once, whoever races for it.
+UPDATE continuum_signals AS s
+SET consumed_at = now(), consumed_seq = c.seq
+FROM jsonb_to_recordset(%s::jsonb) AS c(id bigint, seq integer)
+WHERE s.id = c.id AND s.run_id = %s AND s.consumed_at IS NULL
+RETURNING s.id;
+
+-- name: mark_tasks_journaled
+UPDATE continuum_activity_tasks SET journaled = true, updated_at = now()
+WHERE run_id = %s AND command_seq = ANY(%s) AND state IN ('completed', 'failed');
+
+-- name: insert_idempotent_results
+INSERT INTO continuum_activity_results (activity, idempotency_key, result)
+SELECT r.activity, r.key, r.result
+FROM jsonb_to_recordset(%s::jsonb) AS r(activity text, key text, result jsonb)
+ON CONFLICT (activity, idempotency_key) DO NOTHING;
+
+-- name: insert_children
+-- Children inherit namespace and attributes; correlation_id is the child's original id.
+INSERT INTO continuum_runs
+    (id, workflow, version_hash, state, input, namespace, attributes, parent_run_id,
+     parent_command_id, correlation_id, depth, next_wakeup_at, trace_context)
+SELECT c.id, c.workflow, c.version_hash, 'running', c.input, p.namespace, p.attributes, p.id,
+       c.command, c.id, p.depth + 1, now(), p.trace_context
+FROM jsonb_to_recordset(%s::jsonb) AS c(id text, workflow text, version_hash text, input jsonb,
+                                        command jsonb)
+JOIN continuum_runs p ON p.id = %s
+ON CONFLICT (id) DO NOTHING
+RETURNING id, pg_notify('continuum_run_wake', id);
+
+-- name: suspend_run
+-- next_wakeup_at was cleared at claim: a value here is a wake that arrived during the
+-- activation (signal, finished task or child) and must not be lost. LEAST ignores NULLs.
+UPDATE continuum_runs
+SET state = 'suspended',
+    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
+    last_seq = %(last_seq)s,
+    next_wakeup_at = LEAST(
+        next_wakeup_at,
+        (SELECT min(fire_at) FROM continuum_timers WHERE run_id = %(run_id)s AND NOT fired)),
+    updated_at = now()
+WHERE id = %(run_id)s AND lease_token = %(token)s AND state IN ('running', 'suspended')
+RETURNING next_wakeup_at <= now() AS due;
+
+-- name: finish_run
+-- Terminal transition: CAS on the lease and on the run still being active.
+UPDATE continuum_runs
+SET state = %(state)s,
+    result = %(result)s::jsonb,
+    error = %(error)s::jsonb,
+    continued_to_run_id = %(continued_to)s,
+    last_seq = %(last_seq)s,
+    finished_at = now(),
+    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
+    next_wakeup_at = NULL,
+    updated_at = now()
+WHERE id = %(run_id)s AND lease_token = %(token)s AND state IN ('running', 'suspended')
+RETURNING parent_run_id, pg_notify('continuum_run_finished', id);
+
+-- name: close_run_work
+-- Pending and leased tasks of a finished run are discarded (a late finish is fenced),
+-- and its timers are closed.
+WITH discarded AS (
+    UPDATE continuum_activity_tasks
+    SET state = 'discarded', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
+        updated_at = now()
+    WHERE run_id = %(run_id)s AND state IN ('pending', 'leased')
+    RETURNING id
+)
+UPDATE continuum_timers SET fired = true WHERE run_id = %(run_id)s AND NOT fired;
+
+-- name: insert_successor
+INSERT INTO continuum_runs
+    (id, workflow, version_hash, state, input, namespace, attributes, parent_run_id,
+     parent_command_id, correlation_id, continued_from_run_id, depth, cancel_requested_at,
+     trace_context, next_wakeup_at)
+SELECT %(id)s, workflow, COALESCE(%(version_hash)s, version_hash), 'running',
+       %(input)s::jsonb, namespace, attributes, parent_run_id, parent_command_id,
+       correlation_id, id, depth, cancel_requested_at, trace_context, now()
+FROM continuum_runs WHERE id = %(run_id)s
+RETURNING id, pg_notify('continuum_run_wake', id);
+
+-- name: move_signals
+UPDATE continuum_signals SET run_id = %s WHERE run_id = %s AND consumed_at IS NULL;
+
+-- name: move_children
+UPDATE continuum_runs SET parent_run_id = %s, updated_at = now()
+WHERE parent_run_id = %s AND state IN ('running', 'suspended');
+
+-- name: notify
+SELECT pg_notify(%s, %s);

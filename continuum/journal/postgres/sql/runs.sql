@@ -1,0 +1,165 @@
+-- Named queries of the Postgres journal: run rows, leases, reads.
+-- Loaded by continuum.journal.postgres.statements. Every ownership write carries the
+-- lease token in its WHERE clause; every time comparison uses the database clock.
+
+-- name: now
+SELECT now() AS now;
+
+-- name: insert_run
+-- Idempotent on id: a conflicting start returns no row and the caller reads the existing one.
+INSERT INTO continuum_runs AS r
+    (id, workflow, version_hash, state, input, namespace, attributes, correlation_id,
+     trace_context, next_wakeup_at, lease_owner, lease_token, lease_expires_at)
+VALUES (%(id)s, %(workflow)s, %(version_hash)s, 'running', %(input)s::jsonb, %(namespace)s,
+        %(attributes)s::jsonb, %(id)s, %(trace_context)s,
+        CASE WHEN %(owner)s::text IS NULL THEN now() END,
+        %(owner)s::text,
+        CASE WHEN %(owner)s::text IS NOT NULL THEN nextval('continuum_lease_token_seq') END,
+        CASE WHEN %(owner)s::text IS NOT NULL THEN now() + %(ttl)s::interval END)
+ON CONFLICT (id) DO NOTHING
+RETURNING r.*;
+
+-- name: get_run
+SELECT * FROM continuum_runs WHERE id = %s;
+
+-- name: lock_run
+SELECT * FROM continuum_runs WHERE id = %s FOR UPDATE;
+
+-- name: run_exists
+SELECT 1 FROM continuum_runs WHERE id = %s;
+
+-- name: chain_tip
+-- The live end of a continue_as_new chain (read only; writers lock hop by hop instead).
+WITH RECURSIVE chain AS (
+    SELECT id, continued_to_run_id, 0 AS hops FROM continuum_runs WHERE id = %s
+    UNION ALL
+    SELECT r.id, r.continued_to_run_id, c.hops + 1
+    FROM continuum_runs r JOIN chain c ON r.id = c.continued_to_run_id
+    WHERE c.hops < 100000
+)
+SELECT id FROM chain WHERE continued_to_run_id IS NULL;
+
+-- name: history
+SELECT seq, type, command, ref_seq, data, inserted_at
+FROM continuum_events WHERE run_id = %s ORDER BY seq;
+
+-- name: merge_attributes
+-- Merged in SQL so concurrent disjoint merges keep each other's keys (seed v0.6.0).
+UPDATE continuum_runs SET attributes = attributes || %s::jsonb, updated_at = now()
+WHERE id = %s
+RETURNING id;
+
+-- name: claim_due_runs
+-- The dispatcher's claim path: must use continuum_runs_runnable_idx (see its EXPLAIN test).
+UPDATE continuum_runs AS r
+SET lease_owner = %(owner)s,
+    lease_token = nextval('continuum_lease_token_seq'),
+    lease_expires_at = now() + %(ttl)s::interval,
+    next_wakeup_at = NULL,
+    state = 'running',
+    updated_at = now()
+FROM (
+    SELECT id FROM continuum_runs
+    WHERE state IN ('running', 'suspended')
+      AND next_wakeup_at <= now()
+      AND (lease_token IS NULL OR lease_expires_at < now())
+    ORDER BY next_wakeup_at
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+) AS due
+WHERE r.id = due.id
+RETURNING r.id, r.lease_owner, r.lease_token, r.workflow, r.version_hash;
+
+-- name: claim_run
+UPDATE continuum_runs
+SET lease_owner = %(owner)s,
+    lease_token = nextval('continuum_lease_token_seq'),
+    lease_expires_at = now() + %(ttl)s::interval,
+    next_wakeup_at = NULL,
+    state = 'running',
+    updated_at = now()
+WHERE id = (
+    SELECT id FROM continuum_runs
+    WHERE id = %(run_id)s
+      AND state IN ('running', 'suspended')
+      AND (lease_token IS NULL OR lease_expires_at < now())
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, lease_owner, lease_token, workflow, version_hash;
+
+-- name: heartbeat_runs
+-- Never waits for a row lock (SKIP LOCKED), so a heartbeat cannot join a lock cycle with
+-- a cancel cascade. A row locked right now (by our own commit, say) is reported as still
+-- held from its last committed state and is simply extended on the next beat.
+WITH mine AS (
+    SELECT id, lease_token FROM continuum_runs
+    WHERE lease_owner = %(owner)s
+      AND lease_token = ANY(%(tokens)s)
+      AND state IN ('running', 'suspended')
+),
+locked AS (
+    SELECT id FROM continuum_runs
+    WHERE id IN (SELECT id FROM mine)
+    FOR UPDATE SKIP LOCKED
+),
+extended AS (
+    UPDATE continuum_runs r
+    SET lease_expires_at = now() + %(ttl)s::interval
+    FROM locked
+    WHERE r.id = locked.id AND r.lease_owner = %(owner)s AND r.lease_token = ANY(%(tokens)s)
+      AND r.state IN ('running', 'suspended')
+    RETURNING r.id, r.lease_token
+)
+SELECT lease_token FROM extended
+UNION ALL
+SELECT lease_token FROM mine WHERE id NOT IN (SELECT id FROM locked);
+
+-- name: release_run
+-- The back-off is a wake time, so an incapable node does not hot-loop on the run (v0.6.1).
+UPDATE continuum_runs
+SET lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
+    state = 'suspended',
+    next_wakeup_at = now() + %(retry_after)s::interval,
+    updated_at = now()
+WHERE id = %(run_id)s AND lease_token = %(token)s AND state IN ('running', 'suspended')
+RETURNING id;
+
+-- name: expire_run_leases_of
+-- Dead-worker takeover: end the leases now and make the runs due, so any live worker
+-- claims them on its next poll instead of waiting out the TTL.
+UPDATE continuum_runs
+SET lease_expires_at = now() - interval '1 microsecond',
+    next_wakeup_at = LEAST(next_wakeup_at, now()),
+    updated_at = now()
+WHERE lease_owner = ANY(%s) AND lease_token IS NOT NULL AND state IN ('running', 'suspended')
+RETURNING id, pg_notify('continuum_run_wake', id);
+
+-- name: expire_task_leases_of
+UPDATE continuum_activity_tasks
+SET lease_expires_at = now() - interval '1 microsecond', updated_at = now()
+WHERE lease_owner = ANY(%s) AND state = 'leased'
+RETURNING id;
+
+-- name: recover_expired_runs
+-- A run whose owner stopped heartbeating has next_wakeup_at NULL (cleared at claim):
+-- make it due again so the claim path (which needs next_wakeup_at) can take it over.
+UPDATE continuum_runs
+SET next_wakeup_at = now(), updated_at = now()
+WHERE id IN (
+    SELECT id FROM continuum_runs
+    WHERE state IN ('running', 'suspended')
+      AND lease_token IS NOT NULL
+      AND lease_expires_at < now()
+      AND next_wakeup_at IS NULL
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, pg_notify('continuum_run_wake', id);
+
+-- name: wake_run
+UPDATE continuum_runs
+SET next_wakeup_at = LEAST(next_wakeup_at, now()), updated_at = now()
+WHERE id = %s AND state IN ('running', 'suspended')
+RETURNING id, pg_notify('continuum_run_wake', id);
+
+-- name: next_wakeup
+SELECT min(next_wakeup_at) AS at FROM continuum_runs WHERE state IN ('running', 'suspended');

@@ -1,0 +1,105 @@
+"""Activity task leases: claim, heartbeat, finish (fenced by token and attempt), requeue."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from continuum.journal.postgres.runs import wake_run
+from continuum.journal.postgres.statements import (
+    Cursor,
+    Row,
+    dumps,
+    dumps_or_none,
+    fetch_all,
+    fetch_one,
+    sql,
+)
+from continuum.journal.records import TaskFinish, TaskLease
+
+
+def _task_lease(row: Row) -> TaskLease:
+    return TaskLease(
+        id=int(row["id"]),
+        run_id=row["run_id"],
+        command_seq=row["command_seq"],
+        kind=row["kind"],
+        activity=row["activity"],
+        args=row["args"],
+        idempotency_key=row["idempotency_key"],
+        attempt=row["attempt"],
+        max_attempts=row["max_attempts"],
+        timeout_ms=row["timeout_ms"],
+        token=int(row["lease_token"]),
+        owner=row["lease_owner"],
+        claimed_at=row["claimed_at"],
+    )
+
+
+def claim_tasks(cur: Cursor, owner: str, limit: int, ttl: timedelta) -> list[TaskLease]:
+    """Lease up to ``limit`` due tasks, oldest first; each claim is a new attempt."""
+    rows = fetch_all(cur, sql("tasks", "claim_tasks"), {"owner": owner, "ttl": ttl, "limit": limit})
+    return [_task_lease(r) for r in rows]
+
+
+def heartbeat_task(cur: Cursor, lease: TaskLease, ttl: timedelta) -> bool:
+    """Extend the task lease on the database clock; ``False`` once it is lost."""
+    params = {"id": lease.id, "token": lease.token, "attempt": lease.attempt, "ttl": ttl}
+    return fetch_one(cur, sql("tasks", "heartbeat_task"), params) is not None
+
+
+def prepare_finish(
+    lease: TaskLease, ok: bool, result: Any, error: dict[str, Any] | None
+) -> str | None:
+    """The JSON text ``finish_task`` will store (validated before any SQL runs)."""
+    if ok:
+        return dumps(result, what=f"result of activity {lease.activity}")
+    return dumps_or_none(error, what=f"error of activity {lease.activity}")
+
+
+def finish_task(cur: Cursor, lease: TaskLease, ok: bool, payload: str | None) -> TaskFinish:
+    """Record one attempt's outcome; ``fenced`` unless id, token, attempt and state match."""
+    # The run row first: commit_activation and cancel lock run then tasks.
+    fetch_one(cur, sql("tasks", "lock_task_run"), (lease.id,))
+    params = {"id": lease.id, "token": lease.token, "attempt": lease.attempt}
+    if ok:
+        row = fetch_one(cur, sql("tasks", "complete_task"), {**params, "result": payload})
+        if row is None:
+            return TaskFinish("fenced", lease.run_id)
+        if row["idempotency_key"] is not None:
+            cur.execute(
+                sql("tasks", "upsert_activity_result"),
+                (row["activity"], row["idempotency_key"], payload),
+            )
+        wake_run(cur, row["run_id"])
+        return TaskFinish("completed", row["run_id"])
+    row = fetch_one(cur, sql("tasks", "fail_task"), {**params, "error": payload})
+    if row is None:
+        return TaskFinish("fenced", lease.run_id)
+    if row["state"] == "pending":
+        return TaskFinish("retry", row["run_id"], row["available_at"])
+    wake_run(cur, row["run_id"])
+    return TaskFinish("failed", row["run_id"])
+
+
+def requeue_expired_tasks(cur: Cursor) -> list[Row]:
+    """Requeue (or exhaust) leased tasks whose lease expired; the lost attempt counts.
+
+    Returns ``{id, run_id, state}`` for every task moved; runs of exhausted tasks are
+    woken so their workflow sees the failure.
+    """
+    runs = [r["id"] for r in fetch_all(cur, sql("tasks", "lock_runs_of_expired_tasks"))]
+    if not runs:
+        return []
+    moved = fetch_all(cur, sql("tasks", "requeue_expired_tasks"), (runs,))
+    for run_id in sorted({r["run_id"] for r in moved if r["state"] == "failed"}):
+        wake_run(cur, run_id)
+    for run_id in sorted({r["run_id"] for r in moved if r["state"] == "pending"}):
+        cur.execute(sql("activations", "notify"), ("continuum_task_ready", run_id))
+    return moved
+
+
+def idempotent_result(cur: Cursor, activity: str, key: str) -> tuple[bool, Any]:
+    """A committed result for ``(activity, key)``, if any."""
+    row = fetch_one(cur, sql("tasks", "idempotent_result"), (activity, key))
+    return (False, None) if row is None else (True, row["result"])
