@@ -1,0 +1,265 @@
+"""``continuum worker``, ``continuum dev`` and ``continuum runs list|show|cancel|signal``.
+
+Every command that touches the database takes ``--dsn``; without it,
+``$CONTINUUM_DATABASE_URL``, else the embedded server. Failures print one line to
+stderr and exit non-zero, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType, ModuleType
+from typing import Any, TypeVar
+
+import click
+import psycopg
+from rich.console import Console
+from rich.table import Table
+
+from continuum.client import Client
+from continuum.db.config import describe_dsn, one_line, redact
+from continuum.definitions.activity import Activity
+from continuum.definitions.workflow import Workflow
+from continuum.errors import ContinuumError
+from continuum.runtime.worker import Worker
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_DSN_HELP = "PostgreSQL DSN (default: $CONTINUUM_DATABASE_URL, else the embedded server)."
+
+
+def _dsn_option(fn: F) -> F:
+    return click.option("--dsn", default=None, metavar="DSN", help=_DSN_HELP)(fn)
+
+
+def _format_option(fn: F) -> F:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="Output format.",
+    )(fn)
+
+
+@contextmanager
+def _errors_as_one_line() -> Iterator[None]:
+    try:
+        yield
+    except ContinuumError as exc:
+        raise click.ClickException(redact(one_line(exc))) from None
+    except psycopg.Error as exc:
+        raise click.ClickException(f"database error: {redact(one_line(exc))}") from None
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, default=str))
+
+
+# -- loading user modules ---------------------------------------------------------------
+def load_module(spec: str) -> ModuleType:
+    """Import ``spec``: a dotted module name (from the current directory) or a ``.py`` path."""
+    if spec.endswith(".py") or "/" in spec:
+        path = Path(spec).resolve()
+        if not path.is_file():
+            raise click.ClickException(f"no such file: {spec}")
+        sys.path.insert(0, str(path.parent))
+        name = path.stem
+        mod_spec = importlib.util.spec_from_file_location(name, path)
+        if mod_spec is None or mod_spec.loader is None:
+            raise click.ClickException(f"cannot import {spec}")
+        module = importlib.util.module_from_spec(mod_spec)
+        sys.modules[name] = module
+        mod_spec.loader.exec_module(module)
+        return module
+    if "" not in sys.path and str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    try:
+        return importlib.import_module(spec)
+    except ImportError as exc:
+        raise click.ClickException(f"cannot import module {spec!r}: {one_line(exc)}") from None
+
+
+def definitions_of(
+    modules: list[ModuleType],
+) -> tuple[list[Workflow[Any, Any]], list[Activity[..., Any]]]:
+    """Every workflow and activity object defined at the top level of ``modules``."""
+    flows: dict[str, Workflow[Any, Any]] = {}
+    acts: dict[str, Activity[..., Any]] = {}
+    for module in modules:
+        for value in vars(module).values():
+            if isinstance(value, Workflow):
+                flows[value.name] = value
+            elif isinstance(value, Activity):
+                acts[value.name] = value
+    return list(flows.values()), list(acts.values())
+
+
+def _run_worker(
+    modules: tuple[str, ...],
+    dsn: str | None,
+    instance: str,
+    max_runs: int,
+    max_activities: int,
+) -> None:
+    loaded = [load_module(m) for m in modules]
+    flows, acts = definitions_of(loaded)
+    with _errors_as_one_line(), Client(dsn, instance=instance) as client:
+        worker = Worker(
+            client,
+            workflows=flows,
+            activities=acts,
+            max_runs=max_runs,
+            max_activities=max_activities,
+        )
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            worker.request_stop()
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        worker.start()
+        click.echo(
+            f"worker {worker.id} on {describe_dsn(client.dsn)}: "
+            f"{len(flows)} workflow(s), {len(acts)} activit{'y' if len(acts) == 1 else 'ies'}; "
+            "Ctrl-C to stop",
+            err=True,
+        )
+        worker.run()
+    click.echo("worker stopped", err=True)
+
+
+@click.command("worker")
+@click.argument("modules", nargs=-1, required=True, metavar="MODULE...")
+@_dsn_option
+@click.option("--instance", default="default", show_default=True, help="Instance name.")
+@click.option("--max-runs", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option("--max-activities", type=click.IntRange(min=1), default=8, show_default=True)
+def worker_command(
+    modules: tuple[str, ...], dsn: str | None, instance: str, max_runs: int, max_activities: int
+) -> None:
+    """Run a worker for the workflows and activities defined in MODULE... until SIGINT/SIGTERM."""
+    _run_worker(modules, dsn, instance, max_runs, max_activities)
+
+
+@click.command("dev")
+@click.argument("modules", nargs=-1, metavar="[MODULE...]")
+@_dsn_option
+@click.option("--max-runs", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option("--max-activities", type=click.IntRange(min=1), default=8, show_default=True)
+def dev_command(
+    modules: tuple[str, ...], dsn: str | None, max_runs: int, max_activities: int
+) -> None:
+    """Development server: embedded Postgres (migrated) and a worker for MODULE...."""
+    from continuum.db.embedded import start_embedded
+    from continuum.db.migrate import migrate
+
+    with _errors_as_one_line():
+        target = dsn or start_embedded()
+        report = migrate(target)
+    for migration_id in report.applied:
+        click.echo(f"applied {migration_id}", err=True)
+    click.echo(f"database: {redact(target)}", err=True)
+    _run_worker(modules, target, "default", max_runs, max_activities)
+
+
+# -- runs -----------------------------------------------------------------------------
+@click.group("runs")
+def runs_group() -> None:
+    """List, inspect, cancel and signal runs."""
+
+
+@runs_group.command("list")
+@click.option("--namespace", default="default", show_default=True)
+@click.option(
+    "--state",
+    type=click.Choice(["running", "suspended", "completed", "failed", "cancelled"]),
+    default=None,
+)
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+@_dsn_option
+@_format_option
+def list_command(namespace: str, state: str | None, limit: int, dsn: str | None, fmt: str) -> None:
+    """List runs, newest first."""
+    where = [("eq", "state", state)] if state else []
+    with _errors_as_one_line(), Client(dsn, namespace=namespace) as client:
+        page = client.query(namespace, where=where, limit=limit)
+    if fmt == "json":
+        _echo_json(
+            {
+                "runs": [r.model_dump(mode="json") for r in page.runs],
+                "next_cursor": page.next_cursor,
+            }
+        )
+        return
+    table = Table("id", "workflow", "state", "started", "finished")
+    for r in page.runs:
+        table.add_row(
+            r.id,
+            r.workflow,
+            r.state.value,
+            r.started_at.isoformat(timespec="seconds") if r.started_at else "-",
+            r.finished_at.isoformat(timespec="seconds") if r.finished_at else "-",
+        )
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
+
+
+@runs_group.command("show")
+@click.argument("run_id")
+@_dsn_option
+@_format_option
+def show_command(run_id: str, dsn: str | None, fmt: str) -> None:
+    """Show one run and its journal."""
+    with _errors_as_one_line(), Client(dsn) as client:
+        info = client.get_run(run_id)
+        events = client.history(run_id)
+    if fmt == "json":
+        _echo_json({**info.model_dump(mode="json"), "events": events})
+        return
+    for key, value in info.model_dump(mode="json").items():
+        if value not in (None, {}, ""):
+            click.echo(f"{key}: {json.dumps(value) if isinstance(value, dict | list) else value}")
+    click.echo("events:")
+    for ev in events:
+        ref = f" -> {ev['ref_seq']}" if "ref_seq" in ev else ""
+        target = ev.get("command", {}).get("target", "") if ev.get("command") else ""
+        click.echo(f"  {ev['seq']:>4} {ev['type']}{ref} {target}".rstrip())
+
+
+@runs_group.command("cancel")
+@click.argument("run_id")
+@_dsn_option
+def cancel_command(run_id: str, dsn: str | None) -> None:
+    """Cancel a run (its chain's live tip) and its descendants."""
+    with _errors_as_one_line(), Client(dsn) as client:
+        info = client.cancel(run_id)
+    click.echo(f"run {info.id} is {info.state.value}")
+
+
+@runs_group.command("signal")
+@click.argument("run_id")
+@click.argument("name")
+@click.argument("payload_json", required=False, default=None, metavar="[PAYLOAD_JSON]")
+@_dsn_option
+def signal_command(run_id: str, name: str, payload_json: str | None, dsn: str | None) -> None:
+    """Send signal NAME to a run, with an optional JSON payload."""
+    payload: Any = None
+    if payload_json is not None:
+        try:
+            payload = json.loads(payload_json)
+        except json.JSONDecodeError as exc:
+            raise click.ClickException(f"PAYLOAD_JSON is not valid JSON: {exc}") from None
+    with _errors_as_one_line(), Client(dsn) as client:
+        client.signal(run_id, name, payload)
+    click.echo(f"signal {name!r} sent to {run_id}")
+
+
+__all__ = ["dev_command", "runs_group", "worker_command"]

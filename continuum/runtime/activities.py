@@ -1,0 +1,189 @@
+"""The activity dispatcher and its worker pool.
+
+Claims due tasks (``claim_tasks``: ``FOR UPDATE SKIP LOCKED``, the attempt counter moves
+at claim time so a crashed attempt counts), and for each one:
+
+1. reuses a committed result for its idempotency key if there is one
+   (``activity.idempotency_hit``) — the body does not run again;
+2. runs one attempt with the per-attempt timeout (a synchronous body is abandoned at
+   the deadline and reported as a timeout), heartbeating the task lease meanwhile;
+3. records the outcome with ``finish_task`` — fenced by task token *and* attempt, so a
+   zombie attempt cannot overwrite a live re-claim (seed v0.6.1). A fenced finish is
+   discarded cleanly (``activity.fenced``); it never crashes the worker (seed v0.6.0).
+
+Periodically it sweeps tasks whose lease expired back to pending (consuming the
+attempt) or to ``attempts_exhausted`` (``activity_dispatcher.requeued``), so a dead
+worker's tasks never strand their runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
+from typing import Any
+
+from continuum import telemetry
+from continuum.definitions.activity import Activity
+from continuum.engine.activation import error_payload
+from continuum.journal.records import TaskFinish, TaskLease
+from continuum.runtime.contract import WorkerJournal
+from continuum.runtime.deadline import run_bounded
+from continuum.runtime.execution import AttemptResult
+from continuum.runtime.lease import LeaseHeartbeater
+from continuum.runtime.retrying import retry_transient
+from continuum.runtime.service import Service
+
+_log = logging.getLogger("continuum.runtime.activities")
+
+SWEEP_S = 5.0
+
+
+class ActivityDispatcher(Service):
+    """Claims activity tasks and executes them on ``max_activities`` threads."""
+
+    name = "activity-dispatcher"
+
+    def __init__(
+        self,
+        journal: WorkerJournal,
+        heartbeater: LeaseHeartbeater,
+        owner: str,
+        activity_for: Callable[[str], Activity[..., Any]],
+        *,
+        instance: str = "default",
+        max_activities: int = 8,
+        poll_interval_s: float = 2.0,
+        sweep_s: float = SWEEP_S,
+        finish_retry_s: float = 30.0,
+    ) -> None:
+        super().__init__()
+        if max_activities < 1:
+            raise ValueError("max_activities must be at least 1")
+        self.journal = journal
+        self.heartbeater = heartbeater
+        self.owner = owner
+        self.activity_for = activity_for
+        self.instance = instance
+        self.max_activities = max_activities
+        self.interval_s = poll_interval_s
+        self.sweep_s = sweep_s
+        self.finish_retry_s = finish_retry_s
+        self._pool = ThreadPoolExecutor(max_activities, thread_name_prefix="continuum-activity")
+        self._lock = threading.Lock()
+        self._inflight: set[Future[None]] = set()
+        self._next_sweep = 0.0
+        self._sweep_wanted = threading.Event()
+        self.executed = 0
+
+    @property
+    def inflight(self) -> int:
+        """Attempts running right now."""
+        with self._lock:
+            return len(self._inflight)
+
+    def sweep_soon(self) -> None:
+        """Requeue expired task leases on the next tick (e.g. after reaping a dead worker)."""
+        self._sweep_wanted.set()
+        self.poke()
+
+    def sweep(self) -> int:
+        """Requeue (or exhaust) tasks whose lease expired; returns how many moved."""
+        self._sweep_wanted.clear()
+        self._next_sweep = time.monotonic() + self.sweep_s
+        moved = self.journal.requeue_expired_tasks()
+        if moved:
+            telemetry.emit("activity_dispatcher.requeued", {"count": moved}, instance=self.instance)
+        return moved
+
+    def tick(self) -> float | None:
+        if self._sweep_wanted.is_set() or time.monotonic() >= self._next_sweep:
+            self.sweep()
+        free = self.max_activities - self.inflight
+        if free > 0:
+            for lease in self.journal.claim_tasks(self.owner, free):
+                self._submit(lease)
+        return min(self.interval_s, max(self._next_sweep - time.monotonic(), 0.0))
+
+    def _submit(self, lease: TaskLease) -> None:
+        future = self._pool.submit(self._execute, lease)
+        with self._lock:
+            self._inflight.add(future)
+
+        def done(f: Future[None]) -> None:
+            with self._lock:
+                self._inflight.discard(f)
+            self.poke()
+
+        future.add_done_callback(done)
+
+    def _emit(self, event: str, meta: dict[str, Any]) -> None:
+        telemetry.emit(event, meta, instance=self.instance)
+
+    def _execute(self, lease: TaskLease) -> None:
+        meta: dict[str, Any] = {
+            "run_id": lease.run_id,
+            "activity": lease.activity,
+            "attempt": lease.attempt,
+            "task_id": lease.id,
+            "executor": "builtin",
+        }
+        kind = "compensation" if lease.kind == "compensation" else "activity"
+        held = self.heartbeater.track_task(lease)
+        try:
+            out = self._attempt(lease, meta, kind)
+            finish = self._finish(lease, out)
+        except Exception:
+            # The lease lapses and the sweep requeues the task (consuming the attempt).
+            _log.exception("activity task %s: could not record its outcome", lease.id)
+            return
+        finally:
+            self.heartbeater.untrack(held)
+        self.executed += 1
+        if finish.status == "fenced":
+            self._emit("activity.fenced", meta)
+        elif finish.status == "retry":
+            self._emit("activity.retry", {**meta, "error": (out.error or {}).get("message")})
+        elif finish.status == "completed":
+            self._emit(f"{kind}.completed", meta)
+        else:
+            self._emit(f"{kind}.failed", {**meta, "error": (out.error or {}).get("message")})
+
+    def _attempt(self, lease: TaskLease, meta: dict[str, Any], kind: str) -> AttemptResult:
+        if lease.idempotency_key is not None:
+            key = lease.idempotency_key
+            found, value = retry_transient(
+                lambda: self.journal.idempotent_result(lease.activity, key),
+                within_s=self.finish_retry_s,
+            )
+            if found:
+                self._emit("activity.idempotency_hit", meta)
+                return AttemptResult(True, value)
+        try:
+            act = self.activity_for(lease.activity)
+        except Exception as exc:
+            return AttemptResult(False, error=error_payload(exc))
+        self._emit(f"{kind}.started", meta)
+        timeout_s = lease.timeout_ms / 1000 if lease.timeout_ms else None
+        return run_bounded(act, lease.args, timeout_s)
+
+    def _finish(self, lease: TaskLease, out: AttemptResult) -> TaskFinish:
+        # A retried finish after a lost ack reports "fenced" (the first one committed);
+        # either way the outcome is recorded exactly once.
+        return retry_transient(
+            lambda: self.journal.finish_task(lease, ok=out.ok, result=out.result, error=out.error),
+            within_s=self.finish_retry_s,
+        )
+
+    def drain(self, timeout: float | None) -> bool:
+        """Wait for in-flight attempts; ``True`` if they all finished in time."""
+        with self._lock:
+            pending = set(self._inflight)
+        _, not_done = wait_futures(pending, timeout=timeout)
+        return not not_done
+
+    def on_stop(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,45 @@
+"""What the worker runtime needs from a journal beyond the ``Journal`` protocol.
+
+The Postgres journal implements these; the runtime depends only on this protocol, so
+the leasing rules stay in one place (the journal's SQL) and the runtime only schedules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any, Protocol
+
+from continuum.journal.protocol import Journal
+from continuum.journal.records import Lease, TaskLease
+
+
+class WorkerJournal(Journal, Protocol):
+    """A journal that can lease work to many worker processes at once."""
+
+    def claim_due_runs(self, owner: str, limit: int) -> list[Lease]:
+        """Lease up to ``limit`` due runs (``FOR UPDATE SKIP LOCKED``), rotating tokens."""
+        ...
+
+    def heartbeat_runs(self, owner: str, tokens: Sequence[int]) -> Collection[int] | Any:
+        """Extend the leases ``owner`` holds with ``tokens``; returns the tokens still held."""
+        ...
+
+    def claim_tasks(self, owner: str, limit: int) -> list[TaskLease]:
+        """Lease up to ``limit`` due activity tasks (the attempt moves at claim time)."""
+        ...
+
+    def heartbeat_task(self, lease: TaskLease) -> bool:
+        """Extend one task lease; ``False`` when it is no longer ours (a CAS miss)."""
+        ...
+
+    def requeue_expired_tasks(self) -> int:
+        """Requeue (consuming an attempt) or exhaust tasks whose lease expired."""
+        ...
+
+    def recover_expired_runs(self) -> list[str]:
+        """Make runs whose lease expired (its holder stopped renewing) due again."""
+        ...
+
+    def expire_leases_of(self, owner_ids: Sequence[str]) -> Any:
+        """Expire every run and task lease held by the given (dead) owners."""
+        ...

@@ -1,0 +1,102 @@
+"""The host for ``local=True`` activities: run inline on the workflow's worker.
+
+A local activity runs inside the activation that issued it, with its retries (and
+backoff) and its timeout, and its result is journaled in the same transaction as the
+rest of the activation — so it is fenced by the run lease like everything else. The
+run lease stays alive meanwhile because the activation is tracked by the heartbeater.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from continuum import telemetry
+from continuum.definitions.activity import Activity
+from continuum.engine.activation import error_payload
+from continuum.engine.types import LocalOutcome
+from continuum.journal.protocol import Journal
+from continuum.runtime.deadline import run_bounded
+from continuum.runtime.retrying import retry_transient
+
+_log = logging.getLogger("continuum.runtime.local")
+
+
+class ActivationAborted(SystemExit):
+    """Abandon the current activation without journaling anything.
+
+    Raised when the database stays unreachable in the middle of an activation. It
+    derives from ``SystemExit`` only because that is the one exception family the
+    engine lets propagate (everything else becomes a workflow failure, and a database
+    outage must never fail a run); the dispatcher catches it, the activation's writes
+    never happen, and the run is resumed later (crash-and-resume).
+    """
+
+
+class LocalHost:
+    """Implements :class:`continuum.engine.types.ActivationHost` for a worker."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        activity_for: Callable[[str], Activity[..., Any]],
+        *,
+        instance: str = "default",
+        stopping: threading.Event | None = None,
+        db_retry_s: float = 20.0,
+    ) -> None:
+        self.journal = journal
+        self.activity_for = activity_for
+        self.instance = instance
+        self.stopping = stopping or threading.Event()
+        self.db_retry_s = db_retry_s
+
+    def run_local_activity(
+        self,
+        activity: str,
+        args: dict[str, Any],
+        *,
+        idempotency_key: str | None,
+        max_attempts: int,
+        timeout: timedelta | None,
+    ) -> LocalOutcome:
+        """Run ``activity`` now with up to ``max_attempts`` attempts; never raises."""
+        if idempotency_key is not None:
+            found, value = self._idempotent(activity, idempotency_key)
+            if found:
+                telemetry.emit(
+                    "activity.idempotency_hit",
+                    {"activity": activity, "local": True},
+                    instance=self.instance,
+                )
+                return LocalOutcome(True, value, idempotency_hit=True)
+        try:
+            act = self.activity_for(activity)
+        except Exception as exc:
+            return LocalOutcome(False, error=error_payload(exc), attempts=1)
+        timeout_s = timeout.total_seconds() if timeout is not None else None
+        error: dict[str, Any] | None = None
+        for attempt in range(1, max_attempts + 1):
+            out = run_bounded(act, args, timeout_s)
+            if out.ok:
+                return LocalOutcome(True, out.result, attempts=attempt)
+            error = out.error
+            if attempt < max_attempts and self.stopping.wait(
+                act.backoff.delay(attempt).total_seconds()
+            ):
+                raise ActivationAborted("worker stopping during a local activity's backoff")
+        return LocalOutcome(False, error=error, attempts=max_attempts)
+
+    def _idempotent(self, activity: str, key: str) -> tuple[bool, Any]:
+        try:
+            return retry_transient(
+                lambda: self.journal.idempotent_result(activity, key),
+                within_s=self.db_retry_s,
+                stop=self.stopping.is_set,
+            )
+        except Exception as exc:
+            _log.warning("idempotency lookup for %s failed; dropping the activation", activity)
+            raise ActivationAborted(str(exc)) from exc

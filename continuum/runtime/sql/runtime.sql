@@ -1,0 +1,46 @@
+-- Worker-runtime queries (liveness registry, timer wheel cache, version registry).
+-- Loaded by continuum.runtime.queries; each statement is introduced by a name header.
+
+-- name: register_worker
+INSERT INTO continuum_workers (id, instance, host, pid, versions)
+VALUES (%(id)s, %(instance)s, %(host)s, %(pid)s, %(versions)s)
+ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), versions = EXCLUDED.versions;
+
+-- name: heartbeat_worker
+UPDATE continuum_workers SET heartbeat_at = now() WHERE id = %(id)s RETURNING id;
+
+-- name: dead_workers
+-- A worker whose heartbeat is older than the grace period is presumed dead. Reaping is
+-- idempotent, so two live workers reaping the same corpse at once is harmless.
+SELECT id FROM continuum_workers
+WHERE heartbeat_at < now() - make_interval(secs => %(grace_s)s)
+ORDER BY heartbeat_at;
+
+-- name: delete_dead_workers
+-- Re-checks staleness: a worker that heartbeated since it was listed stays registered.
+DELETE FROM continuum_workers
+WHERE id = ANY(%(ids)s) AND heartbeat_at < now() - make_interval(secs => %(grace_s)s);
+
+-- name: delete_worker
+DELETE FROM continuum_workers WHERE id = %(id)s;
+
+-- name: near_timers
+-- The timer wheel's cache: unfired timers due within the horizon, as seconds from the
+-- database's now() (so the wheel never compares app and DB clocks directly).
+SELECT run_id, seq, extract(epoch FROM fire_at - now())::float8 AS due_in_s
+FROM continuum_timers
+WHERE NOT fired AND fire_at <= now() + make_interval(secs => %(horizon_s)s)
+ORDER BY fire_at
+LIMIT %(limit)s;
+
+-- name: upsert_workflow_version
+INSERT INTO continuum_workflow_versions (workflow, version_hash, entrypoint)
+VALUES (%(workflow)s, %(version_hash)s, %(entrypoint)s)
+ON CONFLICT (workflow, version_hash) DO UPDATE SET registered_at = now();
+
+-- name: terminate_backends_of
+-- Chaos/bench helper: kill every other session connected to this database.
+SELECT count(pg_terminate_backend(pid))
+FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid()
+  AND application_name LIKE %(app)s;

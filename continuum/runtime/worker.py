@@ -1,0 +1,258 @@
+"""``continuum.Worker``: one process's share of the work of one instance.
+
+>>> worker = continuum.Worker(client, workflows=[order_flow], activities=[charge, refund])
+>>> worker.run()                 # blocks until stop() (the CLI stops on SIGINT/SIGTERM)
+>>> with worker: ...             # or run it in background threads for the block
+
+A worker owns, for its instance: the run dispatcher, the activity dispatcher and its
+pool, the lease heartbeater, the liveness registry (dead-worker takeover), the timer
+wheel and the signal router — each a small thread of its own (SPEC §5). Any number of
+workers, in any number of processes, may share one database: Postgres coordinates, and
+leases with fencing tokens are the only write authority.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from continuum.definitions.activity import Activity
+from continuum.definitions.registry import REGISTRY
+from continuum.definitions.workflow import Workflow
+from continuum.engine.types import ActivationResult
+from continuum.runtime.activities import ActivityDispatcher
+from continuum.runtime.dispatcher import RunDispatcher
+from continuum.runtime.driver import RunDriver
+from continuum.runtime.instance import Instance, make_journal
+from continuum.runtime.lease import DEFAULT_RENEW_S, DEFAULT_TTL_S, LeaseHeartbeater
+from continuum.runtime.liveness import GRACE_S, HEARTBEAT_S, Liveness, new_worker_id
+from continuum.runtime.local import LocalHost
+from continuum.runtime.queries import query
+from continuum.runtime.retrying import retry_transient
+from continuum.runtime.service import Service
+from continuum.runtime.signals import RUN_WAKE, TASK_READY, TIMER_ARMED, SignalRouter
+from continuum.runtime.timers import TimerWheel
+
+if TYPE_CHECKING:
+    from continuum.client import Client
+
+_log = logging.getLogger("continuum.runtime.worker")
+
+
+class Worker:
+    """Executes runs and activity tasks for one instance until stopped."""
+
+    def __init__(
+        self,
+        client: Client,
+        workflows: Iterable[Workflow[Any, Any]] = (),
+        activities: Iterable[Activity[..., Any]] = (),
+        *,
+        instance: str | None = None,
+        max_runs: int = 4,
+        max_activities: int = 8,
+        poll_interval: float = 2.0,
+        lease_ttl: float = DEFAULT_TTL_S,
+        lease_renew: float = DEFAULT_RENEW_S,
+        heartbeat_interval: float = HEARTBEAT_S,
+        dead_after: float = GRACE_S,
+        sweep_interval: float = 5.0,
+        signal_backstop: float = 5.0,
+    ) -> None:
+        self.client = client
+        self.instance_name = instance or client.instance_name
+        self._workflows: dict[str, Workflow[Any, Any]] = {}
+        for flow in workflows:
+            self._workflows[flow.name] = flow
+        self._activities = {a.name: a for a in activities}
+        self.max_runs = max_runs
+        self.max_activities = max_activities
+        self.poll_interval = poll_interval
+        self.lease_ttl = lease_ttl
+        self.lease_renew = lease_renew
+        self.heartbeat_interval = heartbeat_interval
+        self.dead_after = dead_after
+        self.sweep_interval = sweep_interval
+        self.signal_backstop = signal_backstop
+        self.id = new_worker_id(self.instance_name)
+        self._stopping = threading.Event()
+        self._stopped = threading.Event()
+        self._started = False
+        self._lock = threading.Lock()
+        self._instance: Instance | None = None
+
+    # -- definitions ------------------------------------------------------------------
+    def _resolve(self, name: str, version_hash: str) -> Workflow[Any, Any] | None:
+        flow = self._workflows.get(name)
+        if flow is not None and flow.version_hash == version_hash:
+            return flow
+        return REGISTRY.version(name, version_hash)
+
+    def _activity(self, name: str) -> Activity[..., Any]:
+        return self._activities.get(name) or REGISTRY.activity(name)
+
+    def _versions(self) -> list[Workflow[Any, Any]]:
+        return list(self._workflows.values()) or REGISTRY.workflows()
+
+    # -- lifecycle --------------------------------------------------------------------
+    def start(self) -> None:
+        """Connect and start every component in background threads; returns at once."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        inst = Instance(
+            self.instance_name,
+            self.client.dsn,
+            pool_max_size=self.max_runs + self.max_activities + 4,
+            application_name=f"continuum-worker:{self.instance_name}",
+        )
+        inst.open()
+        self._instance = inst
+        journal = make_journal(inst.pool, instance=self.instance_name, lease_ttl_s=self.lease_ttl)
+        self.journal = journal
+        versions = self._versions()
+        self._register_versions(versions)
+        self.heartbeater = LeaseHeartbeater(
+            journal, self.id, ttl_s=self.lease_ttl, renew_s=self.lease_renew
+        )
+        host = LocalHost(
+            journal, self._activity, instance=self.instance_name, stopping=self._stopping
+        )
+        self.driver = RunDriver(
+            journal, self._resolve, host, instance=self.instance_name, on_commit=self._committed
+        )
+        self.runs = RunDispatcher(
+            journal,
+            self.driver,
+            self.heartbeater,
+            self.id,
+            max_runs=self.max_runs,
+            poll_interval_s=self.poll_interval,
+            recover_s=self.sweep_interval,
+        )
+        self.activities = ActivityDispatcher(
+            journal,
+            self.heartbeater,
+            self.id,
+            self._activity,
+            instance=self.instance_name,
+            max_activities=self.max_activities,
+            poll_interval_s=self.poll_interval,
+            sweep_s=self.sweep_interval,
+        )
+        self.timers = TimerWheel(inst, self.runs.poke)
+        self.liveness = Liveness(
+            inst,
+            journal,
+            self.id,
+            versions=[(w.name, w.version_hash) for w in versions],
+            heartbeat_s=self.heartbeat_interval,
+            grace_s=self.dead_after,
+            on_reaped=self._reaped,
+        )
+        self.router = SignalRouter(
+            inst.dsn,
+            backstop_s=self.signal_backstop,
+            application_name=f"continuum-listener:{self.instance_name}",
+        )
+        self.router.subscribe(RUN_WAKE, lambda _id: self.runs.poke())
+        self.router.subscribe(TASK_READY, lambda _id: self.activities.poke())
+        self.router.subscribe(TIMER_ARMED, self.timers.armed)
+        self.router.on_rescan(self._rescan)
+        self.liveness.register()
+        for service in (self.liveness, self.heartbeater, self.timers, self.runs, self.activities):
+            service.start()
+        self.router.start()
+        _log.info("worker %s started (%d workflow versions)", self.id, len(versions))
+
+    def _register_versions(self, versions: list[Workflow[Any, Any]]) -> None:
+        assert self._instance is not None
+        with self._instance.connection() as conn:
+            for flow in versions:
+                conn.execute(
+                    query("upsert_workflow_version"),
+                    {
+                        "workflow": flow.name,
+                        "version_hash": flow.version_hash,
+                        "entrypoint": f"{flow.fn.__module__}:{flow.fn.__qualname__}",
+                    },
+                )
+
+    def _committed(self, run_id: str, result: ActivationResult) -> None:
+        # NOTIFY reaches us too, but a local poke saves a round trip on the hot path.
+        if result.new_tasks:
+            self.activities.poke()
+        if result.new_children or result.outcome.kind == "continued":
+            self.runs.poke()
+
+    def _reaped(self, dead: list[str]) -> None:
+        self.activities.sweep_soon()
+        self.runs.poke()
+
+    def _rescan(self) -> None:
+        self.runs.poke()
+        self.activities.poke()
+        self.timers.armed()
+
+    def run(self) -> None:
+        """Start (if needed) and block until :meth:`stop` is called; then shut down."""
+        self.start()
+        try:
+            while not self._stopping.wait(0.5):
+                pass
+        finally:
+            self.stop()
+
+    def request_stop(self) -> None:
+        """Ask :meth:`run` to return (safe from signal handlers)."""
+        self._stopping.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop claiming, let in-flight work finish (up to ``timeout``), release, disconnect.
+
+        Work still running at the deadline is abandoned: its leases are expired so other
+        workers take it over at once (an abandoned activity attempt counts as one).
+        """
+        self._stopping.set()
+        with self._lock:
+            if not self._started or self._stopped.is_set():
+                return
+            self._stopped.set()
+        services: tuple[Service, ...] = (self.runs, self.activities, self.timers)
+        for service in services:
+            service.stop()
+        self.router.stop()
+        self.runs.join(timeout)
+        self.activities.join(timeout)
+        self.runs.drain(timeout)
+        self.activities.drain(timeout)
+        services = (self.heartbeater, self.liveness)
+        for service in services:
+            service.stop()
+        for service in (*services, self.timers):
+            service.join(timeout)
+        self.router.join(timeout)
+        try:
+            retry_transient(lambda: self.journal.expire_leases_of([self.id]), within_s=5.0)
+            self.liveness.unregister()
+        except Exception as exc:
+            _log.warning("worker %s: could not deregister cleanly: %s", self.id, exc)
+        assert self._instance is not None
+        self._instance.close()
+        _log.info("worker %s stopped", self.id)
+
+    def __enter__(self) -> Worker:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
