@@ -6,6 +6,7 @@ effect with a command identity fixed at its call site; see :mod:`continuum.engin
 
 from __future__ import annotations
 
+import contextlib
 import random as _random
 import uuid as _uuid
 from collections.abc import Callable
@@ -161,10 +162,8 @@ def _return_hint(fn: Callable[[], Any]) -> Any:
         hint = get_type_hints(fn).get("return", Any)
     except Exception:  # builtins, unresolvable forward refs
         hint = Any
-    try:
+    with contextlib.suppress(TypeError):  # unhashable callables are simply not cached
         _HINTS[code] = hint
-    except TypeError:  # unhashable callables are simply not cached
-        pass
     return hint
 
 

@@ -18,7 +18,7 @@ from types import FrameType
 from typing import Any, NoReturn
 
 from continuum.engine.control import Suspend
-from continuum.engine.events import CommandKey, Event, describe_command
+from continuum.engine.events import TERMINAL_EVENTS, CommandKey, Event, describe_command
 from continuum.engine.types import (
     ActivationHost,
     ActivationInput,
@@ -103,6 +103,9 @@ class RunContext:
             elif ev.key is not None:
                 self.commands.append(ev)
         self.n_commands = len(self.commands)
+        # Re-executing a finished run (golden files, paranoid checks, compatibility
+        # checks) is replay all the way to the end, past its last command too.
+        self.finished_history = bool(inp.events) and inp.events[-1].type in TERMINAL_EVENTS
         self.cursor = 0
         self.ordinals: dict[tuple[str, str, int], int] = {}
         self.finished_tasks: dict[int, TaskOutcome] = inp.finished_tasks
@@ -125,8 +128,8 @@ class RunContext:
 
     @property
     def replaying(self) -> bool:
-        """Whether the cursor is still inside recorded history."""
-        return self.cursor < self.n_commands
+        """Whether the code is re-executing recorded history (not running live)."""
+        return self.cursor < self.n_commands or self.finished_history
 
     # -- the two primitives every effect is built from ------------------------------
     def command(self, kind: str, target: str, site: Site) -> tuple[Event | None, CommandKey]:

@@ -260,3 +260,9 @@ def counter(state: dict[str, int]) -> int:
     continuum.execute(double, state["n"])
     got = continuum.wait_signal("tick") if state.get("wait") else None
     continuum.continue_as_new({**state, "n": state["n"] + 1, "last": got or 0})
+
+
+@continuum.workflow
+def greeter(_: None) -> str:
+    name = continuum.wait_signal("name")
+    return f"hello {name}"

@@ -28,3 +28,11 @@ def fan_out(n: int) -> list[int]:
 @continuum.workflow(name=flows.collect_signals.name)
 def collect_signals(count: int) -> list[str]:
     return [continuum.wait_signal("item") for _ in range(count - 1)]
+
+
+@continuum.workflow(name=flows.greeter.name)
+def greeter(_: None) -> str:
+    name = continuum.wait_signal("name")
+    if continuum.patched("shout"):
+        return f"HELLO {name}"
+    return f"hello {name}"
