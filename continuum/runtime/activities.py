@@ -59,6 +59,7 @@ class ActivityDispatcher(Service):
         poll_interval_s: float = 2.0,
         sweep_s: float = SWEEP_S,
         finish_retry_s: float = 30.0,
+        next_due_in: Callable[[], float | None] | None = None,
     ) -> None:
         super().__init__()
         if max_activities < 1:
@@ -72,6 +73,7 @@ class ActivityDispatcher(Service):
         self.interval_s = poll_interval_s
         self.sweep_s = sweep_s
         self.finish_retry_s = finish_retry_s
+        self.next_due_in = next_due_in
         self._pool = ThreadPoolExecutor(max_activities, thread_name_prefix="continuum-activity")
         self._lock = threading.Lock()
         self._inflight: set[Future[None]] = set()
@@ -102,11 +104,20 @@ class ActivityDispatcher(Service):
     def tick(self) -> float | None:
         if self._sweep_wanted.is_set() or time.monotonic() >= self._next_sweep:
             self.sweep()
+        delay = min(self.interval_s, max(self._next_sweep - time.monotonic(), 0.0))
         free = self.max_activities - self.inflight
-        if free > 0:
-            for lease in self.journal.claim_tasks(self.owner, free):
-                self._submit(lease)
-        return min(self.interval_s, max(self._next_sweep - time.monotonic(), 0.0))
+        if free <= 0:
+            return delay
+        claimed = self.journal.claim_tasks(self.owner, free)
+        for lease in claimed:
+            self._submit(lease)
+        if len(claimed) < free and self.next_due_in is not None:
+            # Retries and requeued tasks become due later without a NOTIFY: sleep until
+            # the earliest one instead of a whole poll interval.
+            due_in = self.next_due_in()
+            if due_in is not None:
+                delay = min(delay, max(due_in, 0.0) + 0.001)
+        return delay
 
     def _submit(self, lease: TaskLease) -> None:
         future = self._pool.submit(self._execute, lease)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from datetime import timedelta
@@ -54,6 +55,7 @@ class RunDispatcher(Service):
         max_runs: int = 4,
         poll_interval_s: float = 2.0,
         recover_s: float = 5.0,
+        next_due_in: Callable[[], float | None] | None = None,
     ) -> None:
         super().__init__()
         if max_runs < 1:
@@ -65,6 +67,7 @@ class RunDispatcher(Service):
         self.max_runs = max_runs
         self.interval_s = poll_interval_s
         self.recover_s = recover_s
+        self.next_due_in = next_due_in
         self._next_recover = 0.0
         self._pool = ThreadPoolExecutor(max_runs, thread_name_prefix="continuum-run")
         self._lock = threading.Lock()
@@ -90,8 +93,13 @@ class RunDispatcher(Service):
         leases = self.journal.claim_due_runs(self.owner, free)
         for lease in leases:
             self._submit(lease)
-        # A full batch suggests more is due: the next finishing activation pokes us.
-        return None
+        if len(leases) == free or self.next_due_in is None:
+            return None  # a finishing activation pokes us
+        # Back-offs (released runs) wake without a NOTIFY: sleep until the earliest.
+        due_in = self.next_due_in()
+        if due_in is None:
+            return None
+        return min(self.interval_s, max(due_in, 0.0) + 0.001)
 
     def _submit(self, lease: Lease) -> None:
         held = self.heartbeater.track_run(lease)

@@ -133,6 +133,7 @@ class Worker:
             max_runs=self.max_runs,
             poll_interval_s=self.poll_interval,
             recover_s=self.sweep_interval,
+            next_due_in=lambda: self._seconds_until("next_run_in"),
         )
         self.activities = ActivityDispatcher(
             journal,
@@ -143,6 +144,7 @@ class Worker:
             max_activities=self.max_activities,
             poll_interval_s=self.poll_interval,
             sweep_s=self.sweep_interval,
+            next_due_in=lambda: self._seconds_until("next_task_in"),
         )
         self.timers = TimerWheel(inst, self.runs.poke)
         self.liveness = Liveness(
@@ -181,6 +183,12 @@ class Worker:
                         "entrypoint": f"{flow.fn.__module__}:{flow.fn.__qualname__}",
                     },
                 )
+
+    def _seconds_until(self, name: str) -> float | None:
+        assert self._instance is not None
+        with self._instance.connection() as conn:
+            row = conn.execute(query(name)).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
 
     def _committed(self, run_id: str, result: ActivationResult) -> None:
         # NOTIFY reaches us too, but a local poke saves a round trip on the hot path.

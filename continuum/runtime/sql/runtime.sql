@@ -44,3 +44,13 @@ SELECT count(pg_terminate_backend(pid))
 FROM pg_stat_activity
 WHERE datname = current_database() AND pid <> pg_backend_pid()
   AND application_name LIKE %(app)s;
+
+-- name: next_task_in
+-- Seconds until the next pending activity task becomes due (retry backoff, requeue).
+SELECT extract(epoch FROM min(available_at) - now())::float8
+FROM continuum_activity_tasks WHERE state = 'pending';
+
+-- name: next_run_in
+-- Seconds until the next active run wakes up (timers, release back-off).
+SELECT extract(epoch FROM min(next_wakeup_at) - now())::float8
+FROM continuum_runs WHERE state IN ('running', 'suspended');
