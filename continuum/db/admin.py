@@ -46,12 +46,13 @@ def create_database(admin_dsn: str, name: str, *, if_missing: bool = True) -> st
 
 
 def clone_database(
-    admin_dsn: str, template: str, name: str, *, strategy: Strategy = "file_copy"
+    admin_dsn: str, template: str, name: str, *, strategy: Strategy = "wal_log"
 ) -> str:
     """Create database ``name`` as a copy of ``template``; return a DSN for it.
 
-    ``file_copy`` is fastest for small templates; the template must have no open
-    connections while it is copied.
+    ``wal_log`` (the default) and ``file_copy`` measure the same for our small template;
+    ``wal_log`` avoids the checkpoints ``file_copy`` forces on everyone else. The
+    template must have no open connections while it is copied.
     """
     with connect(admin_dsn, autocommit=True) as conn:
         conn.execute(
