@@ -163,11 +163,16 @@ class Runtime:
         out = run_attempt(act, task.args, task.timeout_ms / 1000 if task.timeout_ms else None)
         return self.journal.finish_task(task, ok=out.ok, result=out.result, error=out.error).status
 
-    def step(self) -> bool:
+    def activate_due(self) -> bool:
+        """Activate every due run once (no activity execution)."""
         progressed = False
         for run_id in self.due_runs():
             if self.driver.activate_run(run_id, self.owner) is not None:
                 progressed = True
+        return progressed
+
+    def step(self) -> bool:
+        progressed = self.activate_due()
         for task in self.journal.claim_tasks(self.owner, 10):
             self.execute(task)
             progressed = True

@@ -69,16 +69,17 @@ WHERE run_id = %s AND command_seq = ANY(%s) AND state IN ('completed', 'failed')
 
 -- name: insert_idempotent_results
 INSERT INTO continuum_activity_results (activity, idempotency_key, result)
-SELECT r.activity, r.key, r.result
+SELECT r.activity, r.key, COALESCE(r.result, 'null'::jsonb)
 FROM jsonb_to_recordset(%s::jsonb) AS r(activity text, key text, result jsonb)
 ON CONFLICT (activity, idempotency_key) DO NOTHING;
 
 -- name: insert_children
+-- jsonb_to_recordset turns a JSON null into SQL NULL, hence the COALESCE on payloads.
 -- Children inherit namespace and attributes; correlation_id is the child's original id.
 INSERT INTO continuum_runs
     (id, workflow, version_hash, state, input, namespace, attributes, parent_run_id,
      parent_command_id, correlation_id, depth, next_wakeup_at, trace_context)
-SELECT c.id, c.workflow, c.version_hash, 'running', c.input, p.namespace, p.attributes, p.id,
+SELECT c.id, c.workflow, c.version_hash, 'running', COALESCE(c.input, 'null'::jsonb), p.namespace, p.attributes, p.id,
        c.command, c.id, p.depth + 1, now(), p.trace_context
 FROM jsonb_to_recordset(%s::jsonb) AS c(id text, workflow text, version_hash text, input jsonb,
                                         command jsonb)
