@@ -10,6 +10,7 @@ import psycopg
 from continuum.errors import ResultTimeout
 from continuum.journal.protocol import Journal
 from continuum.models import RunInfo
+from continuum.runtime.retrying import retry_transient
 
 _log = logging.getLogger("continuum.client")
 
@@ -17,7 +18,8 @@ POLL_S = 1.0
 
 
 def _tip(journal: Journal, run_id: str) -> RunInfo:
-    return journal.get_run(journal.tip(run_id))
+    # A long wait outlives connection blips: re-read through them.
+    return retry_transient(lambda: journal.get_run(journal.tip(run_id)), within_s=30.0)
 
 
 def wait_for_terminal(
