@@ -23,7 +23,7 @@ from continuum.db.partitions import (
     partition_ddl,
     partition_name,
 )
-from continuum.db.pool import connect
+from continuum.db.pool import connect, unavailable
 from continuum.db.sqlfiles import Migration, load_migrations, query, scalar
 from continuum.errors import ConfigurationError, ContinuumError
 
@@ -97,9 +97,9 @@ def migrate(
                     report.applied.append(migration.id)
                 if scalar(conn, query("events_table_exists")):
                     report.partitions_created = ensure_partitions(conn, months_ahead)
-        except psycopg.OperationalError:
-            raise
         except psycopg.Error as exc:
+            if conn.closed:
+                raise unavailable(conninfo, exc) from exc
             raise MigrationError(
                 f"migration failed on {describe_dsn(conninfo)}: {redact(one_line(exc))}; "
                 "the transaction was rolled back and nothing was applied"
