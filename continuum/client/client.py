@@ -105,7 +105,7 @@ class Client:
 
         The run is stamped with ``flow.version_hash``; a worker that has that version
         picks it up. Raises ``PayloadError`` (before touching the database) when the
-        input or attributes are not JSON.
+        input or attributes are not JSON, or the input does not fit the workflow's type.
         """
         _not_in_workflow("start")
         if not isinstance(flow, Workflow):
@@ -116,11 +116,13 @@ class Client:
             raise ConfigurationError("a run id must be a non-empty string")
         if attributes is not None and not isinstance(attributes, dict):
             raise PayloadError("attributes must be a JSON object (a dict)")
+        encoded = flow.encode_input(input)
+        flow.decode_input(encoded)  # fails now, not in the first activation, on a bad type
         new = NewRun(
             id=id or uuid.uuid4().hex,
             workflow=flow.name,
             version_hash=flow.version_hash,
-            input=flow.encode_input(input),
+            input=encoded,
             namespace=namespace or self.namespace,
             attributes=payloads.encode(attributes or {}, what="attributes"),
         )
