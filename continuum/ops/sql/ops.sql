@@ -1,0 +1,136 @@
+-- Operator queries: version registry sync, audit, gc, compatibility check, chain archival.
+-- "Open" always means state IN ('running', 'suspended'); every time comparison uses now().
+
+-- name: upsert_workflow_version
+INSERT INTO continuum_workflow_versions (workflow, version_hash, entrypoint)
+VALUES (%(workflow)s, %(version_hash)s, %(entrypoint)s)
+ON CONFLICT (workflow, version_hash)
+DO UPDATE SET entrypoint = EXCLUDED.entrypoint, registered_at = now();
+
+-- name: registered_versions
+SELECT workflow, version_hash, entrypoint, registered_at
+FROM continuum_workflow_versions
+ORDER BY workflow, registered_at, version_hash;
+
+-- name: open_runs_by_version
+SELECT workflow, version_hash, count(*) AS runs,
+       (array_agg(id ORDER BY started_at, id))[1:%(sample)s] AS sample_ids
+FROM continuum_runs
+WHERE state IN ('running', 'suspended')
+GROUP BY workflow, version_hash
+ORDER BY workflow, version_hash;
+
+-- name: live_workers
+SELECT id, instance, host, heartbeat_at, versions
+FROM continuum_workers
+WHERE heartbeat_at > now() - %(live_within)s
+ORDER BY id;
+
+-- name: runs_predating_patch
+-- Open runs of a workflow that may still take the old branch of patched(%(patch_id)s):
+-- on a version without the site, and with no `patched` marker for it in their journal.
+SELECT count(*) AS runs,
+       coalesce((array_agg(r.id ORDER BY r.started_at, r.id))[1:%(sample)s], '{}') AS sample_ids
+FROM continuum_runs r
+WHERE r.state IN ('running', 'suspended')
+  AND r.workflow = %(workflow)s
+  AND NOT (r.version_hash = ANY(%(hashes_with_site)s::text[]))
+  AND NOT EXISTS (
+      SELECT 1 FROM continuum_events e
+      WHERE e.run_id = r.id AND e.type = 'patched' AND e.data->>'patch_id' = %(patch_id)s);
+
+-- name: expired_leased_tasks
+SELECT id, run_id, activity, attempt, lease_owner, lease_expires_at,
+       extract(epoch FROM now() - lease_expires_at)::float8 AS expired_for_s
+FROM continuum_activity_tasks
+WHERE state = 'leased' AND lease_expires_at < now()
+ORDER BY lease_expires_at, id
+LIMIT %(limit)s;
+
+-- name: count_expired_leased_tasks
+SELECT count(*) FROM continuum_activity_tasks
+WHERE state = 'leased' AND lease_expires_at < now();
+
+-- name: database_now
+SELECT now();
+
+-- name: pinned_versions
+SELECT DISTINCT workflow, version_hash
+FROM continuum_runs
+WHERE state IN ('running', 'suspended');
+
+-- name: delete_workflow_version
+-- Re-checks the pin at delete time, so a run that appeared since the plan keeps its row.
+DELETE FROM continuum_workflow_versions v
+WHERE v.workflow = %(workflow)s AND v.version_hash = %(version_hash)s
+  AND NOT EXISTS (
+      SELECT 1 FROM continuum_runs r
+      WHERE r.workflow = v.workflow AND r.version_hash = v.version_hash
+        AND r.state IN ('running', 'suspended'))
+RETURNING v.workflow;
+
+-- name: open_run_page
+SELECT id, workflow, version_hash
+FROM continuum_runs
+WHERE state IN ('running', 'suspended')
+  AND (%(workflow)s::text IS NULL OR workflow = %(workflow)s::text)
+  AND id > %(after)s
+ORDER BY id
+LIMIT %(limit)s;
+
+-- name: run_events
+SELECT seq, type, command, ref_seq, data
+FROM continuum_events
+WHERE run_id = %(run_id)s
+ORDER BY seq;
+
+-- name: archivable_chain_runs
+-- Non-tail members of continue_as_new chains: completed, continued, and expired.
+-- The live tip has continued_to_run_id NULL and is never selected.
+SELECT r.id, r.workflow, r.correlation_id, r.continued_to_run_id, r.finished_at,
+       (SELECT count(*) FROM continuum_events e WHERE e.run_id = r.id) AS events
+FROM continuum_runs r
+WHERE r.state = 'completed'
+  AND r.continued_to_run_id IS NOT NULL
+  AND r.finished_at < now() - %(older_than)s
+ORDER BY r.finished_at, r.id
+LIMIT %(limit)s;
+
+-- name: count_archivable_chain_runs
+SELECT count(*)
+FROM continuum_runs
+WHERE state = 'completed'
+  AND continued_to_run_id IS NOT NULL
+  AND finished_at < now() - %(older_than)s;
+
+-- name: archive_chain_batch
+-- One batch: lock up to %(batch)s expired non-tail members and delete them with every
+-- row that belongs to them alone. Activity results are keyed by idempotency key and
+-- shared across runs, so they stay.
+WITH doomed AS (
+    SELECT id FROM continuum_runs
+    WHERE state = 'completed'
+      AND continued_to_run_id IS NOT NULL
+      AND finished_at < now() - %(older_than)s
+    ORDER BY finished_at, id
+    LIMIT %(batch)s
+    FOR UPDATE SKIP LOCKED
+), events AS (
+    DELETE FROM continuum_events e USING doomed d WHERE e.run_id = d.id RETURNING 1
+), signals AS (
+    DELETE FROM continuum_signals s USING doomed d WHERE s.run_id = d.id RETURNING 1
+), timers AS (
+    DELETE FROM continuum_timers t USING doomed d WHERE t.run_id = d.id RETURNING 1
+), tasks AS (
+    DELETE FROM continuum_activity_tasks t USING doomed d WHERE t.run_id = d.id RETURNING 1
+), snapshots AS (
+    DELETE FROM continuum_snapshots s USING doomed d WHERE s.run_id = d.id RETURNING 1
+), runs AS (
+    DELETE FROM continuum_runs r USING doomed d WHERE r.id = d.id RETURNING r.id
+)
+SELECT coalesce((SELECT array_agg(id ORDER BY id) FROM runs), '{}') AS run_ids,
+       (SELECT count(*) FROM events) AS events,
+       (SELECT count(*) FROM signals) AS signals,
+       (SELECT count(*) FROM timers) AS timers,
+       (SELECT count(*) FROM tasks) AS tasks,
+       (SELECT count(*) FROM snapshots) AS snapshots;
