@@ -57,7 +57,7 @@ def test_create_run_is_idempotent_and_start_run_inserts_already_leased(pg_dsn: s
         again, created_again = rt.journal.create_run(new)
         assert not created_again and again.id == "r1"
         leased_new = NewRun("r2", waiter_flow.name, waiter_flow.version_hash, None)
-        info2, created2, lease = rt.journal.start_run(leased_new, "w1")
+        _, created2, lease = rt.journal.start_run(leased_new, "w1")
         assert created2 and lease is not None and lease.owner == "w1"
         assert rt.due_runs() == ["r1"]  # r2 is leased, not due
         assert rt.journal.claim_run("r2", "w2") is None
@@ -152,7 +152,7 @@ def test_query_filters_on_columns_and_attributes(pg_dsn: str) -> None:
             "q5",
         ]
         everywhere = rt.journal.query(namespace=None, limit=100).runs
-        assert [r.id for r in everywhere][0] == "q6"
+        assert everywhere[0].id == "q6"
         assert rt.journal.query(namespace="nope").runs == []
 
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
 import pytest
 from psycopg_pool import ConnectionPool
-from test_pg_journal_harness import runtime, signal_flow, signal_timeout_flow, waiter_flow
+from test_pg_journal_harness import (
+    looping_flow,
+    runtime,
+    signal_flow,
+    signal_timeout_flow,
+    waiter_flow,
+)
 
 from continuum.engine import events as ev
 from continuum.engine.activation import activate
@@ -148,3 +155,47 @@ def test_concurrent_activations_of_a_timer_signal_race_commit_once(pg_dsn: str) 
             ]
             == 1
         )
+
+
+def test_signal_racing_a_continue_as_new_is_never_stranded(pg_dsn: str) -> None:
+    errors: list[BaseException] = []
+    with runtime(pg_dsn) as rt:
+        for i in range(100):
+            first = rt.start(looping_flow, 0, id=f"loop{i}")
+            rt.journal.send_signal(first, "next", "a")
+            lease = rt.journal.claim_run(first, "w1")
+            assert lease is not None
+            result = activate(looping_flow, rt.journal.load_activation(lease))
+            assert result.outcome.kind == "continued"
+            barrier = threading.Barrier(2)
+            landed: list[str] = []
+
+            def commit(lease: Any = lease, result: Any = result, barrier: Any = barrier) -> None:
+                barrier.wait()
+                try:
+                    rt.journal.commit_activation(lease, result)
+                except BaseException as exc:
+                    errors.append(exc)
+
+            def signal(
+                run_id: str = first, barrier: Any = barrier, landed: list[str] = landed
+            ) -> None:
+                barrier.wait()
+                try:
+                    landed.append(rt.journal.send_signal(run_id, "next", "b"))
+                except BaseException as exc:
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=commit), threading.Thread(target=signal)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            tip = rt.journal.tip(first)
+            pending = rt.sql(
+                "SELECT run_id FROM continuum_signals WHERE payload = '\"b\"'::jsonb "
+                "AND consumed_at IS NULL AND run_id LIKE %s",
+                (f"loop{i}%",),
+            )
+            assert pending == [{"run_id": tip}], (landed, tip)
+        assert errors == []
