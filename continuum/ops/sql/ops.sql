@@ -23,7 +23,7 @@ ORDER BY workflow, version_hash;
 -- name: live_workers
 SELECT id, instance, host, heartbeat_at, versions
 FROM continuum_workers
-WHERE heartbeat_at > now() - %(live_within)s
+WHERE heartbeat_at > now() - %(live_within)s::interval
 ORDER BY id;
 
 -- name: runs_predating_patch
@@ -92,7 +92,7 @@ SELECT r.id, r.workflow, r.correlation_id, r.continued_to_run_id, r.finished_at,
 FROM continuum_runs r
 WHERE r.state = 'completed'
   AND r.continued_to_run_id IS NOT NULL
-  AND r.finished_at < now() - %(older_than)s
+  AND r.finished_at < now() - %(older_than)s::interval
 ORDER BY r.finished_at, r.id
 LIMIT %(limit)s;
 
@@ -101,7 +101,7 @@ SELECT count(*)
 FROM continuum_runs
 WHERE state = 'completed'
   AND continued_to_run_id IS NOT NULL
-  AND finished_at < now() - %(older_than)s;
+  AND finished_at < now() - %(older_than)s::interval;
 
 -- name: archive_chain_batch
 -- One batch: lock up to %(batch)s expired non-tail members and delete them with every
@@ -111,7 +111,7 @@ WITH doomed AS (
     SELECT id FROM continuum_runs
     WHERE state = 'completed'
       AND continued_to_run_id IS NOT NULL
-      AND finished_at < now() - %(older_than)s
+      AND finished_at < now() - %(older_than)s::interval
     ORDER BY finished_at, id
     LIMIT %(batch)s
     FOR UPDATE SKIP LOCKED
