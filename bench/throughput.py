@@ -1,0 +1,147 @@
+"""Throughput: N workflows x 3 activities, builtin and ``local=True``, against the hardware.
+
+    python bench/throughput.py [--dsn DSN] [--runs 500] [--max-runs 8] [--max-activities 8]
+
+Prints JSON. In the same run it measures the machine's single-row commit rate (one
+INSERT per transaction, the same number of client connections as the worker uses) so
+the workflow figures read as a fraction of what this server can commit at all:
+``steps_per_s / single_row_commits_per_s`` (targets: builtin >= 0.35, local >= 0.70).
+Transactions per step come from ``pg_stat_database.xact_commit``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import threading
+import time
+from typing import Any
+
+import psycopg
+from _scratch import scratch_database, server_settings, xact_commits
+
+import continuum
+from continuum.client import Client
+from continuum.runtime.worker import Worker
+
+
+@continuum.activity(name="bench.step")
+def step(i: int) -> int:
+    """A trivial activity: the benchmark measures the machinery, not the body."""
+    return i + 1
+
+
+@continuum.activity(name="bench.local_step", local=True)
+def local_step(i: int) -> int:
+    """The same, run inline and journaled with the activation."""
+    return i + 1
+
+
+@continuum.workflow(name="bench.three_builtin")
+def three_builtin(i: int) -> int:
+    """Three builtin activities in sequence."""
+    return continuum.execute(step, continuum.execute(step, continuum.execute(step, i)))
+
+
+@continuum.workflow(name="bench.three_local")
+def three_local(i: int) -> int:
+    """Three local activities in sequence."""
+    return continuum.execute(
+        local_step, continuum.execute(local_step, continuum.execute(local_step, i))
+    )
+
+
+def commit_rate(dsn: str, clients: int, seconds: float) -> float:
+    """Single-row INSERT transactions per second with ``clients`` connections."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_commit (id bigserial, v int)")
+    counts = [0] * clients
+    stop = time.monotonic() + seconds
+
+    def worker(k: int) -> None:
+        with psycopg.connect(dsn) as conn:
+            while time.monotonic() < stop:
+                conn.execute("INSERT INTO bench_commit (v) VALUES (%s)", (k,))
+                conn.commit()
+                counts[k] += 1
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.monotonic() - started)
+
+
+def run_mode(dsn: str, flow: Any, runs: int, max_runs: int, max_activities: int) -> dict[str, Any]:
+    """Insert ``runs`` runs, start a worker, time until every run completed."""
+    with Client(dsn, instance=f"bench-{flow.name}") as client:
+        ids = [client.start(flow, i, id=f"{flow.name}-{i}") for i in range(runs)]
+        before = xact_commits(dsn)
+        polls = 0
+        worker = Worker(client, workflows=[flow], max_runs=max_runs, max_activities=max_activities)
+        started = time.monotonic()
+        worker.start()
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            while True:
+                polls += 1
+                row = conn.execute(
+                    "SELECT count(*) FROM continuum_runs"
+                    " WHERE state = 'completed' AND id = ANY(%s)",
+                    (ids,),
+                ).fetchone()
+                if row and row[0] == runs:
+                    break
+                time.sleep(0.02)
+        elapsed = time.monotonic() - started
+        worker.stop()
+        after = xact_commits(dsn)
+    steps = runs * 3
+    # Subtract the benchmark's own reads: the polls, and the two stats reads.
+    xacts = after - before - polls - 2
+    return {
+        "runs": runs,
+        "seconds": round(elapsed, 3),
+        "workflows_per_s": round(runs / elapsed, 1),
+        "steps_per_s": round(steps / elapsed, 1),
+        "transactions_per_step": round(xacts / steps, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dsn", default=None)
+    parser.add_argument("--runs", type=int, default=500)
+    parser.add_argument("--max-runs", type=int, default=8)
+    parser.add_argument("--max-activities", type=int, default=8)
+    parser.add_argument("--baseline-seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    with scratch_database(args.dsn) as dsn:
+        clients = args.max_runs + args.max_activities
+        baseline = commit_rate(dsn, clients, args.baseline_seconds)
+        builtin = run_mode(dsn, three_builtin, args.runs, args.max_runs, args.max_activities)
+        local = run_mode(dsn, three_local, args.runs, args.max_runs, args.max_activities)
+        settings = server_settings(dsn)
+    for mode in (builtin, local):
+        mode["fraction_of_commit_limit"] = round(mode["steps_per_s"] / baseline, 3)
+    print(
+        json.dumps(
+            {
+                "benchmark": "throughput",
+                "server": settings,
+                "clients": clients,
+                "single_row_commits_per_s": round(baseline, 1),
+                "builtin": builtin,
+                "local": local,
+                "targets": {"builtin": 0.35, "local": 0.70},
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
