@@ -2,9 +2,9 @@
 
 The report answers four operator questions (seed v0.5, v0.6.0):
 
-- **Loaded versions**: every version in the build manifest and in
-  ``continuum_workflow_versions``, whether this process can import it, how many open
-  runs it has and how many live workers advertise it.
+- **Loaded versions**: every version in the build manifest, in
+  ``continuum_workflow_versions`` or advertised by a live worker; whether this process
+  can import it, how many open runs it has and how many live workers advertise it.
 - **Stale ``patched()`` sites**: a patch id in the *current* version of a workflow whose
   old branch no open run can take any more — every open run either journaled the
   ``patched`` marker for that id, or started on a version that already had the site.
@@ -192,7 +192,8 @@ def _versions(
     manifest = {(v.workflow, v.version_hash): v for v in registry.versions()}
     in_db = {(r["workflow"], r["version_hash"]): r for r in registered}
     out: list[VersionStatus] = []
-    for name, digest in sorted(manifest.keys() | in_db.keys()):
+    advertised = {tuple(key.rsplit("@", 1)) for w in workers for key in w.versions}
+    for name, digest in sorted(manifest.keys() | in_db.keys() | advertised):
         info = manifest.get((name, digest))
         row = in_db.get((name, digest))
         key = version_key(name, digest)
