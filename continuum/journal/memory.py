@@ -277,8 +277,13 @@ class MemoryJournal:
         if run.lease_token != lease.token or run.state not in ("running", "suspended"):
             raise Fenced(f"run {run.id}: lease {lease.token} is no longer current")
 
-    def commit_activation(self, lease: Lease, result: ActivationResult) -> None:
-        """Apply an activation atomically; raise :class:`Fenced` if the lease was lost."""
+    def commit_activation(
+        self, lease: Lease, result: ActivationResult, *, successor_version: str | None = None
+    ) -> None:
+        """Apply an activation atomically; raise :class:`Fenced` if the lease was lost.
+
+        ``successor_version`` stamps a ``continue_as_new`` successor (default: same hash).
+        """
         with self._tx():
             run = self._get(lease.run_id)
             self._check(run, lease)
@@ -336,9 +341,11 @@ class MemoryJournal:
                         started_at=now,
                         next_wakeup_at=now,
                     )
-            self._finish(run, result, now)
+            self._finish(run, result, now, successor_version)
 
-    def _finish(self, run: _Run, result: ActivationResult, now: datetime) -> None:
+    def _finish(
+        self, run: _Run, result: ActivationResult, now: datetime, successor_version: str | None
+    ) -> None:
         outcome = result.outcome
         run.lease_token = None
         run.lease_owner = None
@@ -356,7 +363,7 @@ class MemoryJournal:
             self._cancel_tree(run, now)
             return
         if outcome.kind == "continued":
-            self._continue(run, outcome.continue_input, now)
+            self._continue(run, outcome.continue_input, now, successor_version)
         else:
             run.state = outcome.kind
             run.result = outcome.result
@@ -378,11 +385,11 @@ class MemoryJournal:
             if parent is not None and parent.state not in TERMINAL_STATES:
                 parent.next_wakeup_at = now
 
-    def _continue(self, run: _Run, new_input: Any, now: datetime) -> None:
+    def _continue(self, run: _Run, new_input: Any, now: datetime, version: str | None) -> None:
         successor = _Run(
             f"{run.correlation_id}~{next(self._ids)}",
             run.workflow,
-            run.version_hash,
+            version or run.version_hash,
             new_input,
             namespace=run.namespace,
             attributes=dict(run.attributes),

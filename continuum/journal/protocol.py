@@ -61,7 +61,9 @@ class Journal(Protocol):
         """History, mailbox and finished work for one activation."""
         ...
 
-    def commit_activation(self, lease: Lease, result: ActivationResult) -> None:
+    def commit_activation(
+        self, lease: Lease, result: ActivationResult, *, successor_version: str | None = None
+    ) -> None:
         """Apply an activation atomically under the lease."""
         ...
 

@@ -43,6 +43,7 @@ class RunDriver:
         instance: str = "default",
         unknown_version_backoff: timedelta = UNKNOWN_VERSION_BACKOFF,
         on_commit: Callable[[str, ActivationResult], None] | None = None,
+        current_version: Callable[[str], str | None] | None = None,
     ) -> None:
         self.journal = journal
         self.resolver = resolver
@@ -50,6 +51,9 @@ class RunDriver:
         self.instance = instance
         self.unknown_version_backoff = unknown_version_backoff
         self.on_commit = on_commit
+        # continue_as_new successors start on the currently loaded version, not the
+        # predecessor's (seed v0.6.0): chains pick up deploys.
+        self.current_version = current_version
 
     def activate_run(self, run_id: str, owner: str) -> str | None:
         """Activate ``run_id`` if it can be claimed; returns the outcome kind.
@@ -79,11 +83,14 @@ class RunDriver:
                 {"run_id": run_id, "workflow": lease.workflow, "version_hash": lease.version_hash},
             )
             return "unknown_version"
-        inp = self.journal.load_activation(lease)
-        inp.instance = self.instance
-        result = activate(flow, inp, self.host)
         try:
-            self.journal.commit_activation(lease, result)
+            inp = self.journal.load_activation(lease)
+            inp.instance = self.instance
+            result = activate(flow, inp, self.host)
+            successor = None
+            if result.outcome.kind == "continued" and self.current_version is not None:
+                successor = self.current_version(flow.name)
+            self.journal.commit_activation(lease, result, successor_version=successor)
         except Fenced as exc:
             _log.info("activation of %s fenced: %s", run_id, exc)
             self._emit("run.fenced", {"run_id": run_id})
