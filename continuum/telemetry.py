@@ -40,6 +40,7 @@ EVENTS = frozenset(
         "compensation.started",
         "compensation.completed",
         "compensation.failed",
+        "compensation.retry",
         "child.started",
         "child.completed",
         "child.failed",

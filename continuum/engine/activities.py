@@ -98,6 +98,8 @@ def schedule(
         )
         if outcome.idempotency_hit:
             ctx.emit("activity.idempotency_hit", {"activity": act.name, "key": key_value})
+        status = "completed" if outcome.ok else "failed"
+        ctx.emit(f"{kind}.{status}", {"activity": act.name, "seq": scheduled.seq, "local": True})
         if outcome.ok:
             ctx.record(
                 _COMPLETED[kind],
@@ -136,13 +138,12 @@ def resolution(ctx: RunContext, seq: int, kind: str, name: str) -> Any:
     done = ctx.finished_tasks.get(seq)
     if done is None:
         return None
+    # The activity worker already emitted activity.completed/failed when it finished.
     ctx.result.journaled_tasks.append(seq)
     if done.ok:
-        ctx.emit(f"{kind}.completed", {"activity": name, "seq": seq})
         return ctx.record(
             _COMPLETED[kind], {"result": done.result, "attempts": done.attempts}, ref_seq=seq
         )
-    ctx.emit(f"{kind}.failed", {"activity": name, "seq": seq, "error": done.error})
     return ctx.record(_FAILED[kind], {"error": done.error, "attempts": done.attempts}, ref_seq=seq)
 
 

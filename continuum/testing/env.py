@@ -255,7 +255,9 @@ class WorkflowEnvironment:
         out = run_attempt(act, task.args, timeout)
         finish = self.journal.finish_task(task, ok=out.ok, result=out.result, error=out.error)
         if finish.status == "retry":
-            telemetry.emit("activity.retry", meta, instance=self.instance)
+            telemetry.emit(f"{task.kind}.retry", meta, instance=self.instance)
+        elif finish.status in ("completed", "failed"):
+            telemetry.emit(f"{task.kind}.{finish.status}", meta, instance=self.instance)
 
     def _after_commit(self, run_id: str, result: ActivationResult) -> None:
         if not self.paranoid or result.outcome.kind not in ("completed", "continued", "failed"):
