@@ -100,6 +100,8 @@ def check_run(
     if flow is None:
         message = f"the current version {current_hash} cannot be imported; run `continuum build`"
         return CompatResult(**base, status="error", message=message)
+    if not history:
+        return CompatResult(**base, status="ok", message="not started yet: nothing recorded")
     try:
         outcome = replay(flow, history)
         if outcome.state == "failed" and not _own_version_fails(registry, run, flow, history):

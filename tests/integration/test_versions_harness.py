@@ -186,12 +186,14 @@ def insert_events(
         )
 
 
-def record_suspended_run(registry: VersionRegistry, version_hash: str) -> list[dict[str, Any]]:
+def record_suspended_run(
+    registry: VersionRegistry, version_hash: str, run_id: str = "r-old"
+) -> list[dict[str, Any]]:
     """A run of the frozen ``version_hash`` started in memory, suspended at its signal."""
     frozen = registry.resolve(WORKFLOW, version_hash)
     assert frozen is not None and frozen.frozen_hash == version_hash
     env = WorkflowEnvironment(workflows=[frozen])
-    run_id = env.start(frozen, "ada")
+    env.start(frozen, "ada", id=run_id)
     assert env.get_run(run_id).state.value == "suspended"
     return env.history(run_id)
 

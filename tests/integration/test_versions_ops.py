@@ -46,7 +46,8 @@ def test_against_current_flags_a_run_whose_history_the_new_body_cannot_replay(
 
     assert (result.run_id, result.status, result.compatible) == ("r-old", "drift", False)
     assert (result.run_version_hash, result.current_hash) == (v1, v2)
-    assert "start" in result.message and "go" in result.message
+    assert "replay drift in run r-old at event seq 2" in result.message
+    assert "signal 'go'" in result.message and "signal 'start'" in result.message
 
     cli = CliRunner().invoke(
         replay_command,
@@ -97,11 +98,16 @@ def test_against_current_can_be_limited_to_one_workflow(
     insert_run(conn, "r-old", v1)
     insert_events(conn, "r-old", record_suspended_run(project.registry(), v1))
     insert_run(conn, "r-other", "0" * 16, workflow="other:flow")
+    insert_run(conn, "r-unstarted", "1" * 16)  # no events yet: nothing to contradict
 
     everything = check_against_current(conn, project.registry())
-    assert {r.run_id: r.status for r in everything} == {"r-old": "ok", "r-other": "no_current"}
+    assert {r.run_id: r.status for r in everything} == {
+        "r-old": "ok",
+        "r-other": "no_current",
+        "r-unstarted": "ok",
+    }
     only = check_against_current(conn, project.registry(), workflow=WORKFLOW)
-    assert [r.run_id for r in only] == ["r-old"]
+    assert [r.run_id for r in only] == ["r-old", "r-unstarted"]
 
 
 def test_replay_history_file_exits_one_on_drift_and_zero_when_it_replays(
