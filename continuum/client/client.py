@@ -22,6 +22,7 @@ from continuum import payloads
 from continuum.client.waiting import wait_for_terminal
 from continuum.db.config import validate_dsn
 from continuum.definitions.registry import REGISTRY
+from continuum.definitions.versions import VersionRegistry
 from continuum.definitions.workflow import Workflow
 from continuum.engine.context import current_context_or_none
 from continuum.errors import (
@@ -57,7 +58,12 @@ class Client:
     """
 
     def __init__(
-        self, dsn: str | None = None, *, namespace: str = "default", instance: str = "default"
+        self,
+        dsn: str | None = None,
+        *,
+        namespace: str = "default",
+        instance: str = "default",
+        versions: VersionRegistry | None = None,
     ) -> None:
         if dsn:
             validate_dsn(dsn)
@@ -66,6 +72,14 @@ class Client:
         self.instance_name = instance
         self._inst: instances.Instance | None = None
         self._closed = False
+        self._versions = versions
+
+    @property
+    def versions(self) -> VersionRegistry:
+        """The build manifest's versions (found from CWD's pyproject; empty if unbuilt)."""
+        if self._versions is None:
+            self._versions = VersionRegistry.discover()
+        return self._versions
 
     # -- plumbing ---------------------------------------------------------------------
     def _instance(self) -> instances.Instance:
@@ -116,6 +130,8 @@ class Client:
             raise ConfigurationError("a run id must be a non-empty string")
         if attributes is not None and not isinstance(attributes, dict):
             raise PayloadError("attributes must be a JSON object (a dict)")
+        # New runs start on the current built version, executed through its frozen module.
+        flow = self.versions.for_start(flow)
         encoded = flow.encode_input(input)
         flow.decode_input(encoded)  # fails now, not in the first activation, on a bad type
         new = NewRun(

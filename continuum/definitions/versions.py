@@ -46,15 +46,7 @@ class VersionInfo:
     patched: tuple[str, ...] = ()
 
 
-def find_manifest(start: Path | None = None) -> Path | None:
-    """The manifest named by ``$CONTINUUM_MANIFEST``, or found via ``[tool.continuum]``
-    in the nearest ``pyproject.toml`` at or above ``start`` (default: CWD)."""
-    explicit = os.environ.get(MANIFEST_ENV)
-    if explicit:
-        path = Path(explicit)
-        if not path.is_file():
-            raise ConfigurationError(f"{MANIFEST_ENV}={explicit} does not name a manifest file")
-        return path
+def _project_table(start: Path | None) -> tuple[Path, dict[str, Any]] | None:
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         pyproject = folder / "pyproject.toml"
@@ -64,24 +56,40 @@ def find_manifest(start: Path | None = None) -> Path | None:
             table = tomllib.loads(pyproject.read_text()).get("tool", {}).get("continuum")
         except tomllib.TOMLDecodeError as exc:
             raise ConfigurationError(f"{pyproject} is not valid TOML: {exc}") from exc
-        if not table or "generated" not in table:
-            return None
-        manifest = folder / str(table["generated"]) / "manifest.json"
-        return manifest if manifest.is_file() else None
+        return (folder, table) if isinstance(table, dict) else None
     return None
+
+
+def find_manifest(start: Path | None = None) -> Path | None:
+    """The manifest named by ``$CONTINUUM_MANIFEST``, or found via ``[tool.continuum]``
+    in the nearest ``pyproject.toml`` at or above ``start`` (default: CWD)."""
+    explicit = os.environ.get(MANIFEST_ENV)
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigurationError(f"{MANIFEST_ENV}={explicit} does not name a manifest file")
+        return path
+    found = _project_table(start)
+    if found is None or "generated" not in found[1]:
+        return None
+    manifest = found[0] / str(found[1]["generated"]) / "manifest.json"
+    return manifest if manifest.is_file() else None
 
 
 class VersionRegistry:
     """Workflow versions this process can run, from the build manifest."""
 
-    def __init__(self, versions: list[VersionInfo] | None = None) -> None:
+    def __init__(
+        self, versions: list[VersionInfo] | None = None, *, modules: tuple[str, ...] = ()
+    ) -> None:
+        self.modules = modules  # the [tool.continuum] workflows modules the build covers
         self._versions = {(v.workflow, v.version_hash): v for v in versions or []}
         self._current = {v.workflow: v for v in versions or [] if v.current}
         self._loaded: dict[tuple[str, str], Workflow[Any, Any] | None] = {}
         self._lock = threading.Lock()
 
     @classmethod
-    def from_manifest(cls, path: Path) -> VersionRegistry:
+    def from_manifest(cls, path: Path, *, modules: tuple[str, ...] = ()) -> VersionRegistry:
         """Load ``manifest.json`` as written by ``continuum build``."""
         from continuum_codegen.manifest import Manifest
 
@@ -97,13 +105,24 @@ class VersionRegistry:
             for name, wf in manifest.workflows.items()
             for digest, entry in wf.versions.items()
         ]
-        return cls(versions)
+        return cls(versions, modules=modules)
 
     @classmethod
     def discover(cls, start: Path | None = None) -> VersionRegistry:
         """The registry of the project at ``start`` (empty when it has no manifest)."""
         path = find_manifest(start)
-        return cls.from_manifest(path) if path is not None else cls()
+        if path is None:
+            return cls()
+        found = _project_table(start)
+        modules = tuple(str(m) for m in (found[1].get("workflows", []) if found else []))
+        return cls.from_manifest(path, modules=modules)
+
+    def covers(self, flow: Workflow[Any, Any]) -> bool:
+        """Whether the build is responsible for ``flow`` (listed module or known name)."""
+        if flow.name in self._current:
+            return True
+        module = flow.fn.__module__
+        return any(module == m or module.startswith(m + ".") for m in self.modules)
 
     @property
     def built(self) -> bool:
@@ -132,7 +151,7 @@ class VersionRegistry:
 
     def for_start(self, flow: Workflow[Any, Any]) -> Workflow[Any, Any]:
         """The definition a new run of ``flow`` starts on (its current frozen version)."""
-        if not self.built or flow.frozen_hash is not None:
+        if not self.built or flow.frozen_hash is not None or not self.covers(flow):
             return flow
         info = self._current.get(flow.name)
         if info is None:

@@ -54,7 +54,7 @@ class Liveness(Service):
         self.instance = instance
         self.journal = journal
         self.worker_id = worker_id
-        self.versions = [list(v) for v in versions]
+        self.versions = [f"{name}@{digest}" for name, digest in versions]
         self.interval_s = heartbeat_s
         self.grace_s = grace_s
         self.on_reaped = on_reaped

@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 from continuum.definitions.activity import Activity
 from continuum.definitions.registry import REGISTRY
+from continuum.definitions.versions import VersionRegistry
 from continuum.definitions.workflow import Workflow
 from continuum.engine.types import ActivationResult
+from continuum.errors import ContinuumError
 from continuum.runtime.activities import ActivityDispatcher
 from continuum.runtime.dispatcher import RunDispatcher
 from continuum.runtime.driver import RunDriver
@@ -61,8 +63,10 @@ class Worker:
         dead_after: float = GRACE_S,
         sweep_interval: float = 5.0,
         signal_backstop: float = 5.0,
+        versions: VersionRegistry | None = None,
     ) -> None:
         self.client = client
+        self.versions = versions if versions is not None else client.versions
         self.instance_name = instance or client.instance_name
         self._workflows: dict[str, Workflow[Any, Any]] = {}
         for flow in workflows:
@@ -86,6 +90,9 @@ class Worker:
 
     # -- definitions ------------------------------------------------------------------
     def _resolve(self, name: str, version_hash: str) -> Workflow[Any, Any] | None:
+        frozen = self.versions.resolve(name, version_hash)
+        if frozen is not None:
+            return frozen
         flow = self._workflows.get(name)
         if flow is not None and flow.version_hash == version_hash:
             return flow
@@ -95,7 +102,22 @@ class Worker:
         return self._activities.get(name) or REGISTRY.activity(name)
 
     def _versions(self) -> list[Workflow[Any, Any]]:
-        return list(self._workflows.values()) or REGISTRY.workflows()
+        live = list(self._workflows.values()) or REGISTRY.workflows()
+        frozen = [
+            flow
+            for info in self.versions.versions()
+            if (flow := self.versions.resolve(info.workflow, info.version_hash)) is not None
+        ]
+        return frozen + [f for f in live if not any(f.name == g.name for g in frozen)]
+
+    def _current_version(self, name: str) -> str | None:
+        live = self._workflows.get(name)
+        try:
+            if live is not None:
+                return self.versions.for_start(live).version_hash
+        except ContinuumError:
+            return None
+        return None
 
     # -- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
@@ -123,7 +145,12 @@ class Worker:
             journal, self._activity, instance=self.instance_name, stopping=self._stopping
         )
         self.driver = RunDriver(
-            journal, self._resolve, host, instance=self.instance_name, on_commit=self._committed
+            journal,
+            self._resolve,
+            host,
+            instance=self.instance_name,
+            on_commit=self._committed,
+            current_version=self._current_version,
         )
         self.runs = RunDispatcher(
             journal,

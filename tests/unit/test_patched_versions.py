@@ -54,12 +54,22 @@ def test_version_registry_loads_the_example_manifest() -> None:
     assert registry.resolve(frozen.name, "0000000000000000") is None
 
 
-def test_starting_a_workflow_missing_from_the_manifest_fails_with_the_command(
-    tmp_path: Path,
-) -> None:
+def test_starting_a_workflow_missing_from_the_manifest_fails_with_the_command() -> None:
     registry = VersionRegistry.discover(ROOT)
+    assert registry.modules == ("examples.orders.flows",)
+
+    @continuum.workflow(name="examples.orders.flows:unbuilt")
+    def unbuilt(_: None) -> None:
+        return None
+
+    unbuilt.fn.__module__ = "examples.orders.flows"  # as if added to the module, unbuilt
     with pytest.raises(continuum.WorkflowNotRegistered, match="continuum build"):
-        registry.for_start(flows.greeter)
+        registry.for_start(unbuilt)
+
+
+def test_workflows_outside_the_built_modules_run_live() -> None:
+    registry = VersionRegistry.discover(ROOT)
+    assert registry.for_start(flows.greeter) is flows.greeter
 
 
 def test_without_a_manifest_live_definitions_run(tmp_path: Path) -> None:
