@@ -17,9 +17,17 @@ _log = logging.getLogger("continuum.client")
 POLL_S = 1.0
 
 
+def _read_tip(journal: Journal, run_id: str) -> RunInfo:
+    info = journal.get_run(journal.tip(run_id))
+    # The tip can continue between the two reads: a continued run is never the answer.
+    while info.continued_to_run_id is not None:
+        info = journal.get_run(info.continued_to_run_id)
+    return info
+
+
 def _tip(journal: Journal, run_id: str) -> RunInfo:
     # A long wait outlives connection blips: re-read through them.
-    return retry_transient(lambda: journal.get_run(journal.tip(run_id)), within_s=30.0)
+    return retry_transient(lambda: _read_tip(journal, run_id), within_s=30.0)
 
 
 def wait_for_terminal(
