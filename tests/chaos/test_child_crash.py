@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 import importlib
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
