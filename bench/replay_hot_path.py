@@ -20,10 +20,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import continuum  # noqa: E402
-from continuum.definitions.workflow import Workflow  # noqa: E402
-from continuum.journal.records import NewRun  # noqa: E402
-from continuum.testing import WorkflowEnvironment, replay  # noqa: E402
+import continuum
+from continuum.definitions.workflow import Workflow
+from continuum.journal.records import NewRun
+from continuum.testing import WorkflowEnvironment, replay
 
 EVENTS_PER_ROUND = 7  # side_effect, activity x2, timer x2, signal, now
 

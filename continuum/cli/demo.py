@@ -56,7 +56,9 @@ def _narrate(echo: Callable[[str], None]) -> int:
             "activity": activity,
             "signal": meta.get("signal", ""),
             "error": meta.get("error", ""),
-            "waiting_on": str(meta.get("waiting_on", "")).replace("examples.orders.activities:", ""),
+            "waiting_on": str(meta.get("waiting_on", "")).replace(
+                "examples.orders.activities:", ""
+            ),
         }
         echo(f"• {template.format(**fields)}")
 
@@ -99,7 +101,7 @@ def _run_on_postgres(echo: Callable[[str], None], dsn: str | None, timeout: floa
         existing = None
         try:
             existing = client.get_run(DEMO_RUN_ID)
-        except Exception:  # noqa: BLE001 - unknown run: a fresh start
+        except Exception:
             existing = None
         worker = Worker(client, workflows=[flows.order_flow], activities=acts, instance="demo")
         with worker:

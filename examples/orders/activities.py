@@ -16,7 +16,9 @@ def _say(area: str, text: str) -> None:
 
 
 @continuum.activity(
-    max_attempts=3, timeout=seconds(30), backoff=continuum.Backoff(initial=seconds(1), max=minutes(1))
+    max_attempts=3,
+    timeout=seconds(30),
+    backoff=continuum.Backoff(initial=seconds(1), max=minutes(1)),
 )
 def charge(order_id: str, amount: int) -> Charge:
     """Capture the payment for an order."""
