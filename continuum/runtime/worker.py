@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from continuum.db.partitions import ensure_partitions
 from continuum.definitions.activity import Activity
 from continuum.definitions.registry import REGISTRY
 from continuum.definitions.versions import VersionRegistry
@@ -138,6 +139,8 @@ class Worker:
         self.journal = journal
         versions = self._versions()
         self._register_versions(versions)
+        with inst.connection() as conn:
+            ensure_partitions(conn)  # no default partition: never let next month's inserts fail
         self.heartbeater = LeaseHeartbeater(
             journal, self.id, ttl_s=self.lease_ttl, renew_s=self.lease_renew
         )
