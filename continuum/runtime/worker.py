@@ -14,8 +14,10 @@ leases with fencing tokens are the only write authority.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterable
+from datetime import timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -65,9 +67,16 @@ class Worker:
         sweep_interval: float = 5.0,
         signal_backstop: float = 5.0,
         versions: VersionRegistry | None = None,
+        unknown_version_backoff: float | None = None,
     ) -> None:
         self.client = client
         self.versions = versions if versions is not None else client.versions
+        # How long a run whose version this node lacks waits before any node retries it.
+        self.unknown_version_backoff = (
+            unknown_version_backoff
+            if unknown_version_backoff is not None
+            else float(os.environ.get("CONTINUUM_UNKNOWN_VERSION_BACKOFF", "30"))
+        )
         self.instance_name = instance or client.instance_name
         self._workflows: dict[str, Workflow[Any, Any]] = {}
         for flow in workflows:
@@ -154,6 +163,7 @@ class Worker:
             instance=self.instance_name,
             on_commit=self._committed,
             current_version=self._current_version,
+            unknown_version_backoff=timedelta(seconds=self.unknown_version_backoff),
         )
         self.runs = RunDispatcher(
             journal,
