@@ -32,6 +32,7 @@ from continuum_lint.trust import (
     WORKFLOW_API,
     normalize_continuum,
 )
+from continuum_lint.walk import children
 
 Kind = Literal["workflow", "pure", "activity", "plain"]
 
@@ -53,7 +54,11 @@ class FunctionInfo:
     node: cst.FunctionDef
     kind: Kind
     module: ModuleInfo
-    line: int
+
+    @property
+    def line(self) -> int:
+        """The line of the ``def``."""
+        return self.module.position(self.node)[0]
 
 
 @dataclass(eq=False)
@@ -65,22 +70,22 @@ class ModuleInfo:
     wrapper: MetadataWrapper
     denylist: Denylist
     scopes: Mapping[cst.CSTNode, Scope | None] = field(default_factory=dict)
-    positions: Mapping[cst.CSTNode, CodeRange] = field(default_factory=dict)
+    positions: Mapping[cst.CSTNode, CodeRange] | None = None
     functions: dict[str, FunctionInfo] = field(default_factory=dict)
     classes: dict[str, cst.ClassDef] = field(default_factory=dict)
     values: dict[int, cst.BaseExpression] = field(default_factory=dict)
     star_modules: list[str] = field(default_factory=list)
     uses_sagas: bool = False
+    check_sagas: bool = True
 
     @classmethod
     def parse(cls, source: str, path: str, denylist: Denylist) -> ModuleInfo:
         """Parse ``source`` (raises ``libcst.ParserSyntaxError``) and index it."""
         wrapper = MetadataWrapper(cst.parse_module(source), unsafe_skip_copy=True)
         info = cls(path, source, wrapper, denylist)
-        resolved = wrapper.resolve_many([ScopeProvider, PositionProvider])
-        info.scopes = resolved[ScopeProvider]  # type: ignore[assignment]
-        info.positions = resolved[PositionProvider]  # type: ignore[assignment]
-        wrapper.module.visit(_Indexer(info))
+        info.scopes = wrapper.resolve(ScopeProvider)
+        info.check_sagas = "compensat" in source
+        _Indexer(info).walk(wrapper.module)
         return info
 
     @property
@@ -89,7 +94,13 @@ class ModuleInfo:
         return self.wrapper.module
 
     def position(self, node: cst.CSTNode) -> tuple[int, int]:
-        """1-based line and 0-based column of ``node``."""
+        """1-based line and 0-based column of ``node``.
+
+        Positions cost a full code-generation pass, so they are computed on first use:
+        a workflow file without findings never pays for them.
+        """
+        if self.positions is None:
+            self.positions = self.wrapper.resolve(PositionProvider)
         where = self.positions.get(node)
         if where is None:
             return (1, 0)
@@ -239,7 +250,7 @@ def _dotted(node: cst.CSTNode) -> bool:
     return isinstance(node, cst.Name)
 
 
-class _Indexer(cst.CSTVisitor):
+class _Indexer:
     """One walk over the module: functions, classes, assigned values, star imports, sagas."""
 
     def __init__(self, info: ModuleInfo) -> None:
@@ -247,24 +258,32 @@ class _Indexer(cst.CSTVisitor):
         self.depth = 0
         self.class_stack: list[str] = []
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+    def walk(self, node: cst.CSTNode) -> None:
+        """Index ``node`` and everything under it."""
+        visit = getattr(self, f"visit_{type(node).__name__}", None)
+        if visit is not None:
+            visit(node)
+        for child in children(node):
+            self.walk(child)
+        leave = getattr(self, f"leave_{type(node).__name__}", None)
+        if leave is not None:
+            leave(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self.depth == 0 or (self.depth == 1 and self.class_stack):
             name = ".".join([*self.class_stack, node.name.value])
-            line = self.info.position(node)[0]
             kind = self.info.decorator_kind(node)
-            self.info.functions[name] = FunctionInfo(name, node, kind, self.info, line)
+            self.info.functions[name] = FunctionInfo(name, node, kind, self.info)
         self.depth += 1
-        return True
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.depth -= 1
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
         if self.depth == 0:
             self.info.classes[node.name.value] = node
         self.class_stack.append(node.name.value)
         self.depth += 1
-        return True
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self.class_stack.pop()
@@ -290,7 +309,7 @@ class _Indexer(cst.CSTVisitor):
             self.info.star_modules.append(dots + module)
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self.info.uses_sagas:
+        if self.info.uses_sagas or not self.info.check_sagas:
             return
         for arg in node.args:
             keyword = arg.keyword.value if arg.keyword is not None else None

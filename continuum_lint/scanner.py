@@ -28,13 +28,29 @@ from continuum_lint.trust import (
     TRUSTED_CLASS_BASES,
     prefix_match,
 )
+from continuum_lint.walk import children
 
 _SKIP_CHILDREN = (cst.Import, cst.ImportFrom, cst.Annotation, cst.Decorator)
 
 
+_DEFINES = re.compile(
+    r"@\s*[\w.]*\b(?:workflow|pure)\b"  # @continuum.workflow, @workflow(...), @pure
+    r"|\b(?:workflow|pure)\s+as\s+\w"  # from continuum import workflow as wf
+    r"|=\s*[\w.]*\b(?:workflow|pure)\s*$"  # wf = continuum.workflow
+    r"|import\s+\*",
+    re.MULTILINE,
+)
+
+
 def might_define_checked_code(source: str) -> bool:
-    """The cheap textual pre-check: can this file define a workflow or @pure helper?"""
-    return "continuum" in source and ("workflow" in source or "pure" in source)
+    """The cheap textual pre-check: can this file define a workflow or @pure helper?
+
+    A substring test first (most files stop here), then one regular expression for a
+    decorator or alias; only files that pass are parsed.
+    """
+    if "continuum" not in source or ("workflow" not in source and "pure" not in source):
+        return False
+    return _DEFINES.search(source) is not None
 
 
 def enough_args(call: cst.Call, entry: Entry) -> bool:
@@ -44,7 +60,7 @@ def enough_args(call: cst.Call, entry: Entry) -> bool:
     return len(call.args) >= entry.category.min_args
 
 
-class _Walker(cst.CSTVisitor):
+class _Walker:
     """Dispatch every node of one function to the rules that want its type."""
 
     def __init__(self, ctx: Context, rules: Sequence[Rule], edges: list[tuple[Hop, FunctionInfo]]):
@@ -60,6 +76,13 @@ class _Walker(cst.CSTVisitor):
             handlers = [getattr(r, method) for r in self.rules if hasattr(r, method)]
             self.table[kind] = handlers
         return handlers
+
+    def walk(self, node: cst.CSTNode) -> None:
+        """Visit ``node`` and, unless a rule's territory ends there, its children."""
+        if self.on_visit(node):
+            for child in children(node):
+                self.walk(child)
+        self.ctx.stack.pop()
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         self.ctx.stack.append(node)
@@ -77,15 +100,14 @@ class _Walker(cst.CSTVisitor):
             handler(self.ctx, node)  # type: ignore[operator]
         return descend
 
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self.ctx.stack.pop()
-
 
 class Scanner:
     """Scans files under one configuration, caching parsed modules and verdicts."""
 
-    def __init__(self, config: Config | None = None) -> None:
+    def __init__(self, config: Config | None = None, *, every_function: bool = False) -> None:
+        """``every_function=True`` checks every function as if it were a workflow (audits)."""
         self.config = config or Config()
+        self.every_function = every_function
         self.modules: dict[str, ModuleInfo | None] = {}
         self.verdicts: dict[tuple[str, str], tuple[RawFinding, ...]] = {}
         self.in_progress: set[tuple[str, str]] = set()
@@ -95,7 +117,7 @@ class Scanner:
 
     def scan_source(self, source: str, path: str) -> list[Finding]:
         """Findings for one file's text (may raise; see :func:`scan_source`)."""
-        if not might_define_checked_code(source):
+        if not self.every_function and not might_define_checked_code(source):
             return []
         try:
             info = ModuleInfo.parse(source, path, self.config.denylist)
@@ -104,7 +126,8 @@ class Scanner:
             return [Finding(path, exc.raw_line, exc.raw_column, "CNT100", message)]
         self.modules[str(Path(path).resolve())] = info
         found: dict[tuple[int, int, str], Finding] = {}
-        for root in info.roots():
+        roots = list(info.functions.values()) if self.every_function else info.roots()
+        for root in roots:
             root_hop = Hop(root.name, path, root.line, 0)
             for raw in self.verdict(root):
                 finding = report(raw, root.name, root_hop, path)
@@ -145,8 +168,8 @@ class Scanner:
                 if start is not None:
                     start(ctx, node)
             walker = _Walker(ctx, rules, edges)
-            node.params.visit(walker)
-            node.body.visit(walker)
+            walker.walk(node.params)
+            walker.walk(node.body)
             results = list(ctx.found)
             for hop, callee in edges:
                 results.extend(raw.via(hop) for raw in self.verdict(callee))

@@ -153,6 +153,6 @@ class GlobalState(Rule):
             head = _head(func.value)
             if not isinstance(head, cst.Name):
                 return
-            shared = ctx.module.binding(head) in _SHARED
+            shared = ctx.module.binding(head) == "module-value"
             if shared or ctx.resolve(func.value) == "sys.modules":
                 ctx.report(node, "CNT215", ctx.source_of(func) + "()", _TEXT, _HINT)
