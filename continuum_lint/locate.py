@@ -6,6 +6,8 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
+_THIRD_PARTY = frozenset({"site-packages", "dist-packages"})
+
 
 def _package_root(directory: Path) -> Path:
     """The directory above the outermost package that contains ``directory``."""
@@ -66,6 +68,10 @@ def locate(qname: str, from_file: str) -> tuple[Path, str] | None:
             continue
         for root in roots:
             found = _module_file(root, module)
-            if found is not None and found.resolve() != origin:
-                return found, attr
+            if found is None or found.resolve() == origin:
+                continue
+            if _THIRD_PARTY.intersection(found.parts):
+                # Installed packages are trusted or denied by name, never read.
+                return None
+            return found, attr
     return None

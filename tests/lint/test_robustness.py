@@ -58,7 +58,7 @@ def _site_packages_files(limit: int) -> list[Path]:
 
 @pytest.mark.slow
 def test_scanner_survives_installed_site_packages() -> None:
-    files = _site_packages_files(120)
+    files = _site_packages_files(200)
     assert len(files) >= 100
     scanner = Scanner(every_function=True)
     checked = 0

@@ -1,0 +1,228 @@
+"""Determinism scanner speed. One command, prints JSON:
+
+    .venv/bin/python bench/lint_speed.py
+
+- ``scanner_lines_per_s``: the scanner alone, in process, over a generated corpus of
+  workflow modules (every file parsed and checked).
+- ``flake8_tree_s``: wall time of ``flake8 --select CNT -j 1`` over a generated tree of
+  ~100k lines where 5 % of the files define workflows.
+- ``continuum_lint_tree_s``: wall time of ``python -m continuum_lint`` over the same tree
+  (the scanner without flake8's own tokenizing and built-in checkers).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from continuum_lint import Scanner
+
+WORKFLOW_MODULE = '''\
+"""Generated workflow module {n}."""
+
+from __future__ import annotations
+
+import dataclasses
+import decimal
+import json
+
+import pydantic
+
+import continuum
+from continuum import hours, seconds
+
+
+class Line{n}(pydantic.BaseModel):
+    sku: str
+    quantity: int
+    price_cents: int
+
+
+class Order{n}(pydantic.BaseModel):
+    id: str
+    customer: str
+    lines: list[Line{n}]
+    region: str = "eu"
+
+
+@dataclasses.dataclass
+class Receipt{n}:
+    order_id: str
+    total: int
+    charge_id: str
+
+
+@continuum.activity(max_attempts=3, timeout=seconds(30))
+def reserve_{n}(sku: str, quantity: int) -> str:
+    return f"res-{{sku}}-{{quantity}}"
+
+
+@continuum.activity(max_attempts=3)
+def release_{n}(reservation: str) -> None:
+    return None
+
+
+@continuum.activity(max_attempts=5)
+def charge_{n}(order_id: str, total: int) -> str:
+    return f"ch-{{order_id}}-{{total}}"
+
+
+@continuum.activity()
+def refund_{n}(charge_id: str) -> None:
+    return None
+
+
+def _line_total(line: Line{n}) -> int:
+    return line.quantity * line.price_cents
+
+
+@continuum.pure
+def total_of_{n}(lines: list[Line{n}]) -> int:
+    subtotal = sum(_line_total(line) for line in lines)
+    tax = decimal.Decimal(subtotal) * decimal.Decimal("0.2")
+    return subtotal + int(tax.quantize(decimal.Decimal("1")))
+
+
+@continuum.pure
+def summary_{n}(order: Order{n}, total: int) -> str:
+    skus = sorted({{line.sku for line in order.lines}})
+    return json.dumps({{"order": order.id, "skus": skus, "total": total}})
+
+
+@continuum.workflow(version=2)
+def order_flow_{n}(order: Order{n}) -> Receipt{n}:
+    reservations = []
+    for line in order.lines:
+        ref = continuum.execute(
+            reserve_{n},
+            line.sku,
+            line.quantity,
+            compensate=continuum.compensation(release_{n}, line.sku),
+        )
+        reservations.append(ref)
+    total = total_of_{n}(order.lines)
+    try:
+        charge = continuum.execute(
+            charge_{n}, order.id, total, compensate=continuum.compensation(refund_{n}, order.id)
+        )
+    except continuum.ActivityFailed:
+        continuum.compensate_all()
+        raise
+    decision = continuum.wait_signal("fraud_review", timeout=hours(24))
+    if decision != "approved":
+        continuum.compensate_all()
+    continuum.sleep(seconds(5))
+    note = summary_{n}(order, total)
+    if len(note) > 10_000:
+        continuum.execute(refund_{n}, continuum.unwrap(charge), compensate=None)
+    return Receipt{n}(order_id=order.id, total=total, charge_id=continuum.unwrap(charge))
+'''
+
+PLAIN_MODULE = '''\
+"""Generated plain module {n} (no workflows)."""
+
+import os
+
+
+def func_{n}_{i}(a: int, b: int) -> list[int]:
+    x = a + b * {i}
+    if x > 10:
+        return [x - 1]
+    return [v for v in range(x)]
+
+'''
+
+
+def _plain(n: int, target_lines: int) -> str:
+    header, _, body = PLAIN_MODULE.partition("\n\n\ndef ")
+    body = "def " + body
+    parts = [header.format(n=n, i=0)]
+    i = 0
+    while sum(p.count("\n") for p in parts) < target_lines:
+        parts.append("\n\n" + body.format(n=n, i=i))
+        i += 1
+    return "".join(parts)
+
+
+def scanner_throughput(directory: Path, modules: int = 60) -> dict[str, float]:
+    """Lines/s of the scanner alone over ``modules`` generated workflow modules."""
+    sources = [WORKFLOW_MODULE.format(n=n) for n in range(modules)]
+    paths = []
+    for n, source in enumerate(sources):
+        path = directory / f"flows_{n}.py"
+        path.write_text(source)
+        paths.append(path)
+    lines = sum(s.count("\n") for s in sources)
+    scanner = Scanner()
+    start = time.perf_counter()
+    findings = 0
+    for path, source in zip(paths, sources, strict=True):
+        findings += len(scanner.scan_source(source, str(path)))
+    elapsed = time.perf_counter() - start
+    return {"lines": lines, "seconds": round(elapsed, 3), "findings": findings,
+            "lines_per_s": round(lines / elapsed)}  # fmt: skip
+
+
+def build_tree(directory: Path, total_lines: int = 100_000, files: int = 500) -> dict[str, int]:
+    """A tree of ``files`` modules totalling ~``total_lines``; 5 % define workflows."""
+    per_file = total_lines // files
+    workflow_every = 20
+    lines = 0
+    workflow_files = 0
+    for n in range(files):
+        package = directory / f"pkg_{n // 50}"
+        package.mkdir(exist_ok=True)
+        if n % workflow_every == 0:
+            source = WORKFLOW_MODULE.format(n=n)
+            source += _plain(n, per_file - source.count("\n")).split("\n", 3)[3]
+            workflow_files += 1
+        else:
+            source = _plain(n, per_file)
+        (package / f"mod_{n}.py").write_text(source)
+        lines += source.count("\n")
+    return {"files": files, "lines": lines, "workflow_files": workflow_files}
+
+
+def _timed(command: list[str], cwd: Path) -> tuple[float, int, int]:
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    return elapsed, result.returncode, len(result.stdout.splitlines())
+
+
+def main() -> None:
+    """Run both measurements and print one JSON object."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        corpus = root / "corpus"
+        corpus.mkdir()
+        throughput = scanner_throughput(corpus)
+        tree = root / "tree"
+        tree.mkdir()
+        shape = build_tree(tree)
+        flake8 = [sys.executable, "-m", "flake8", "--select", "CNT", "-j", "1", "."]
+        flake8_s, _, flake8_out = _timed(flake8, tree)
+        lint_s, _, lint_out = _timed([sys.executable, "-m", "continuum_lint", "."], tree)
+    print(
+        json.dumps(
+            {
+                "scanner_lines_per_s": throughput["lines_per_s"],
+                "scanner_corpus": throughput,
+                "tree": shape,
+                "flake8_tree_s": round(flake8_s, 2),
+                "flake8_findings": flake8_out,
+                "continuum_lint_tree_s": round(lint_s, 2),
+                "continuum_lint_findings": lint_out,
+                "target_s": 5.0,
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
