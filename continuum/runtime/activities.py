@@ -24,12 +24,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
-from typing import Any
+from typing import Any, Protocol
 
 from continuum import telemetry
 from continuum.definitions.activity import Activity
 from continuum.engine.activation import error_payload
-from continuum.journal.records import TaskFinish, TaskLease
+from continuum.engine.types import ActivationInput
+from continuum.journal.records import Lease, TaskFinish, TaskLease
 from continuum.runtime.contract import WorkerJournal
 from continuum.runtime.deadline import run_bounded
 from continuum.runtime.execution import AttemptResult
@@ -40,6 +41,22 @@ from continuum.runtime.service import Service
 _log = logging.getLogger("continuum.runtime.activities")
 
 SWEEP_S = 5.0
+
+
+class RunHandoff(Protocol):
+    """Where a finished task's run goes when the finish transaction leased it to us."""
+
+    def reserve(self) -> bool:
+        """Hold an activation slot; ``False`` when none is free."""
+        ...
+
+    def unreserve(self) -> None:
+        """Return an unused slot."""
+        ...
+
+    def adopt(self, lease: Lease, loaded: ActivationInput) -> None:
+        """Activate the leased, loaded run in the reserved slot."""
+        ...
 
 
 class ActivityDispatcher(Service):
@@ -60,6 +77,7 @@ class ActivityDispatcher(Service):
         sweep_s: float = SWEEP_S,
         finish_retry_s: float = 30.0,
         next_due_in: Callable[[], float | None] | None = None,
+        runs: RunHandoff | None = None,
     ) -> None:
         super().__init__()
         if max_activities < 1:
@@ -74,6 +92,12 @@ class ActivityDispatcher(Service):
         self.sweep_s = sweep_s
         self.finish_retry_s = finish_retry_s
         self.next_due_in = next_due_in
+        self.runs = runs
+        self._reserved = 0
+        # Whether the last claim may have left due tasks behind for want of a free slot;
+        # only then must a finishing attempt poke the loop (new tasks come with a NOTIFY).
+        self._saturated = False
+        self._retry_wanted = False
         self._pool = ThreadPoolExecutor(max_activities, thread_name_prefix="continuum-activity")
         self._lock = threading.Lock()
         self._inflight: set[Future[None]] = set()
@@ -85,7 +109,35 @@ class ActivityDispatcher(Service):
     def inflight(self) -> int:
         """Attempts running right now."""
         with self._lock:
-            return len(self._inflight)
+            return len(self._inflight) + self._reserved
+
+    def reserve(self, n: int) -> int:
+        """Hold up to ``n`` free slots for tasks leased at commit; returns how many."""
+        with self._lock:
+            if self.stopping:
+                return 0
+            free = self.max_activities - len(self._inflight) - self._reserved
+            k = max(0, min(n, free))
+            self._reserved += k
+            return k
+
+    def unreserve(self, n: int) -> None:
+        """Return ``n`` slots from :meth:`reserve` that were not used."""
+        if n > 0:
+            with self._lock:
+                self._reserved -= n
+            self.poke()
+
+    def adopt(self, leases: list[TaskLease], reserved: int) -> None:
+        """Run task leases taken at commit time in ``reserved`` slots (see :meth:`reserve`)."""
+        rejected = [lease for lease in leases if not self._submit(lease, reserved=True)]
+        self.unreserve(reserved - len(leases))
+        if rejected:
+            try:
+                retry_transient(lambda: self.journal.unclaim_tasks(rejected), within_s=5.0)
+            except Exception as exc:
+                # The leases lapse and the sweep requeues them (counting the attempt).
+                _log.warning("could not hand back %d task lease(s): %s", len(rejected), exc)
 
     def sweep_soon(self) -> None:
         """Requeue expired task leases on the next tick (e.g. after reaping a dead worker)."""
@@ -97,6 +149,7 @@ class ActivityDispatcher(Service):
         self._sweep_wanted.clear()
         self._next_sweep = time.monotonic() + self.sweep_s
         moved = self.journal.requeue_expired_tasks()
+        self._retry_wanted = self._retry_wanted or moved > 0
         if moved:
             telemetry.emit("activity_dispatcher.requeued", {"count": moved}, instance=self.instance)
         return moved
@@ -109,9 +162,12 @@ class ActivityDispatcher(Service):
         if free <= 0:
             return delay
         claimed = self.journal.claim_tasks(self.owner, free)
-        for lease in claimed:
-            self._submit(lease)
-        if len(claimed) < free and self.next_due_in is not None:
+        self._saturated = len(claimed) == free
+        rejected = [lease for lease in claimed if not self._submit(lease)]
+        if rejected:
+            self.journal.unclaim_tasks(rejected)
+        if (not claimed or self._retry_wanted) and self.next_due_in is not None:
+            self._retry_wanted = False
             # Retries and requeued tasks become due later without a NOTIFY: sleep until
             # the earliest one instead of a whole poll interval.
             due_in = self.next_due_in()
@@ -119,17 +175,26 @@ class ActivityDispatcher(Service):
                 delay = min(delay, max(due_in, 0.0) + 0.001)
         return delay
 
-    def _submit(self, lease: TaskLease) -> None:
-        future = self._pool.submit(self._execute, lease)
+    def _submit(self, lease: TaskLease, *, reserved: bool = False) -> bool:
         with self._lock:
+            if reserved:
+                self._reserved -= 1
+            if self.stopping:
+                return False
+            try:
+                future = self._pool.submit(self._execute, lease)
+            except RuntimeError:  # shut down
+                return False
             self._inflight.add(future)
 
         def done(f: Future[None]) -> None:
             with self._lock:
                 self._inflight.discard(f)
-            self.poke()
+            if self._saturated:
+                self.poke()
 
         future.add_done_callback(done)
+        return True
 
     def _emit(self, event: str, meta: dict[str, Any]) -> None:
         telemetry.emit(event, meta, instance=self.instance)
@@ -157,6 +222,9 @@ class ActivityDispatcher(Service):
         if finish.status == "fenced":
             self._emit("activity.fenced", meta)
         elif finish.status == "retry":
+            # Due later, without a NOTIFY: have the loop look up when.
+            self._retry_wanted = True
+            self.poke()
             self._emit("activity.retry", {**meta, "error": (out.error or {}).get("message")})
         elif finish.status == "completed":
             self._emit(f"{kind}.completed", meta)
@@ -184,10 +252,31 @@ class ActivityDispatcher(Service):
     def _finish(self, lease: TaskLease, out: AttemptResult) -> TaskFinish:
         # A retried finish after a lost ack reports "fenced" (the first one committed);
         # either way the outcome is recorded exactly once.
-        return retry_transient(
-            lambda: self.journal.finish_task(lease, ok=out.ok, result=out.result, error=out.error),
-            within_s=self.finish_retry_s,
-        )
+        if self.runs is None or not self.runs.reserve():
+            return retry_transient(
+                lambda: self.journal.finish_task(
+                    lease, ok=out.ok, result=out.result, error=out.error
+                ),
+                within_s=self.finish_retry_s,
+            )
+        runs = self.runs
+        try:
+            # A lost ack here may leave the run leased to us under a token we never
+            # saw: it is recovered when that lease expires (one TTL), never written.
+            finish, run_lease, loaded = retry_transient(
+                lambda: self.journal.finish_task_and_claim(
+                    lease, self.owner, ok=out.ok, result=out.result, error=out.error
+                ),
+                within_s=self.finish_retry_s,
+            )
+        except BaseException:
+            runs.unreserve()
+            raise
+        if run_lease is not None and loaded is not None:
+            runs.adopt(run_lease, loaded)
+        else:
+            runs.unreserve()
+        return finish
 
     def drain(self, timeout: float | None) -> bool:
         """Wait for in-flight attempts; ``True`` if they all finished in time."""

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any, Protocol
 
+from continuum.engine.types import ActivationInput, ActivationResult
 from continuum.journal.protocol import Journal
-from continuum.journal.records import Lease, TaskLease
+from continuum.journal.records import Lease, TaskFinish, TaskLease
 
 
 class WorkerJournal(Journal, Protocol):
@@ -42,4 +43,36 @@ class WorkerJournal(Journal, Protocol):
 
     def expire_leases_of(self, owner_ids: Sequence[str]) -> Any:
         """Expire every run and task lease held by the given (dead) owners."""
+        ...
+
+    def finish_task_and_claim(
+        self,
+        lease: TaskLease,
+        owner: str,
+        *,
+        ok: bool,
+        result: Any = None,
+        error: dict[str, Any] | None = None,
+    ) -> tuple[TaskFinish, Lease | None, ActivationInput | None]:
+        """Finish a task and, if that wakes an unleased run, lease and load it for ``owner``."""
+        ...
+
+    def commit_activation_leasing(
+        self,
+        lease: Lease,
+        result: ActivationResult,
+        *,
+        successor_version: str | None = None,
+        task_owner: str | None = None,
+        max_tasks: int = 0,
+    ) -> list[TaskLease]:
+        """Commit an activation, leasing up to ``max_tasks`` new tasks to ``task_owner``."""
+        ...
+
+    def unclaim_tasks(self, leases: Sequence[TaskLease]) -> int:
+        """Give back task leases whose attempt never started."""
+        ...
+
+    def claim_and_load(self, run_id: str, owner: str) -> tuple[Lease, ActivationInput] | None:
+        """Lease one run that nobody holds and load its activation, in one transaction."""
         ...

@@ -25,6 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from datetime import timedelta
 
+from continuum.engine.types import ActivationInput
 from continuum.errors import Fenced
 from continuum.journal.records import Lease
 from continuum.runtime.contract import WorkerJournal
@@ -38,6 +39,7 @@ _log = logging.getLogger("continuum.runtime.dispatcher")
 
 TRANSIENT_RETRY_AFTER = timedelta(milliseconds=200)
 ERROR_RETRY_AFTER = timedelta(seconds=5)
+_MAX_WANTED = 1024
 
 
 class RunDispatcher(Service):
@@ -72,6 +74,15 @@ class RunDispatcher(Service):
         self._pool = ThreadPoolExecutor(max_runs, thread_name_prefix="continuum-run")
         self._lock = threading.Lock()
         self._inflight: set[Future[None]] = set()
+        self._reserved = 0
+        # Whether due runs may have been left behind for want of a slot; only then must a
+        # finishing activation poke the loop (newly due runs come with a NOTIFY).
+        self._saturated = False
+        # Runs announced by id (a NOTIFY naming them), claimed one by one before the batch
+        # claim so a signalled run needs no separate load transaction.
+        self._wanted: dict[str, None] = {}
+        self._generic = True  # poked without a run id since the last tick
+        self._due_at = 0.0  # monotonic time of the next known back-off wake-up
         self.activations = 0
         self.transient_failures = 0
 
@@ -79,7 +90,59 @@ class RunDispatcher(Service):
     def inflight(self) -> int:
         """Activations running right now."""
         with self._lock:
-            return len(self._inflight)
+            return len(self._inflight) + self._reserved
+
+    def reserve(self) -> bool:
+        """Hold one activation slot for a run about to be handed over (see :meth:`adopt`)."""
+        with self._lock:
+            if self.stopping or len(self._inflight) + self._reserved >= self.max_runs:
+                return False
+            self._reserved += 1
+            return True
+
+    def unreserve(self) -> None:
+        """Return a slot from :meth:`reserve` that was not used."""
+        with self._lock:
+            self._reserved -= 1
+        self.poke()
+
+    def adopt(self, lease: Lease, loaded: ActivationInput) -> None:
+        """Activate a run leased (and loaded) elsewhere in this worker, in a reserved slot.
+
+        The activity pool hands over the run whose task it just finished: the claim and
+        the load rode in the finish transaction, so the run skips the dispatcher.
+        """
+        if not self._submit(lease, loaded, reserved=True):
+            self._give_back(lease, timedelta(0))
+
+    def wake(self, run_id: str) -> None:
+        """``run_id`` became due (e.g. a signal): claim exactly it on the next tick."""
+        with self._lock:
+            if len(self._wanted) < _MAX_WANTED:
+                self._wanted[run_id] = None
+            else:
+                self._generic = True
+        super().poke()
+
+    def poke(self) -> None:
+        """Run the next tick now, with a batch claim of whatever is due."""
+        self._generic = True
+        super().poke()
+
+    def _claim_wanted(self, free: int) -> tuple[int, bool]:
+        with self._lock:
+            ids = list(self._wanted)[:free]
+            for run_id in ids:
+                del self._wanted[run_id]
+        claimed = 0
+        for run_id in ids:
+            got = self.journal.claim_and_load(run_id, self.owner)
+            if got is not None:
+                if self._submit(*got):
+                    claimed += 1
+                else:
+                    self._give_back(got[0], timedelta(0))
+        return claimed, bool(ids)
 
     def tick(self) -> float | None:
         if time.monotonic() >= self._next_recover:
@@ -87,37 +150,66 @@ class RunDispatcher(Service):
             # for a whole TTL): make those runs due again.
             self._next_recover = time.monotonic() + self.recover_s
             self.journal.recover_expired_runs()
+        generic, self._generic = self._generic, False
         free = self.max_runs - self.inflight
         if free <= 0:
+            self._saturated = True
             return None  # a finishing activation pokes us
+        claimed, named = self._claim_wanted(free)
+        free -= claimed
+        until_due = self._due_at - time.monotonic()
+        if named and not generic and not self._saturated and until_due > 0:
+            # Woken by name only: nothing else was left due at the last batch claim, and
+            # anything newly due announces itself (or is the known back-off).
+            return min(self.interval_s, until_due)
+        if free <= 0:
+            self._saturated = True
+            return None
         leases = self.journal.claim_due_runs(self.owner, free)
-        for lease in leases:
-            self._submit(lease)
+        self._saturated = len(leases) == free
+        for k, lease in enumerate(leases):
+            if not self._submit(lease):
+                for rest in leases[k:]:
+                    self._give_back(rest, timedelta(0))
+                break
         if len(leases) == free or self.next_due_in is None:
             return None  # a finishing activation pokes us
         # Back-offs (released runs) wake without a NOTIFY: sleep until the earliest.
         due_in = self.next_due_in()
         if due_in is None:
+            self._due_at = time.monotonic() + self.interval_s
             return None
-        return min(self.interval_s, max(due_in, 0.0) + 0.001)
+        delay = min(self.interval_s, max(due_in, 0.0) + 0.001)
+        self._due_at = time.monotonic() + delay
+        return delay
 
-    def _submit(self, lease: Lease) -> None:
+    def _submit(
+        self, lease: Lease, loaded: ActivationInput | None = None, *, reserved: bool = False
+    ) -> bool:
         held = self.heartbeater.track_run(lease)
-        future = self._pool.submit(self._activate, lease)
         with self._lock:
+            if reserved:
+                self._reserved -= 1
+            try:
+                future = self._pool.submit(self._activate, lease, loaded)
+            except RuntimeError:  # shut down: the caller hands the lease back
+                self.heartbeater.untrack(held)
+                return False
             self._inflight.add(future)
 
         def done(f: Future[None]) -> None:
             self.heartbeater.untrack(held)
             with self._lock:
                 self._inflight.discard(f)
-            self.poke()
+            if self._saturated:
+                self.poke()
 
         future.add_done_callback(done)
+        return True
 
-    def _activate(self, lease: Lease) -> None:
+    def _activate(self, lease: Lease, loaded: ActivationInput | None) -> None:
         try:
-            self.driver.activate_lease(lease)
+            self.driver.activate_lease(lease, loaded)
             self.activations += 1
         except Fenced:
             _log.info("run %s: lease lost before the activation loaded; skipped", lease.run_id)

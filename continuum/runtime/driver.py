@@ -10,13 +10,17 @@ from typing import Any
 from continuum import telemetry
 from continuum.definitions.workflow import Workflow
 from continuum.engine.activation import activate
-from continuum.engine.types import ActivationHost, ActivationResult
+from continuum.engine.types import ActivationHost, ActivationInput, ActivationResult
 from continuum.errors import Fenced
 from continuum.journal.protocol import Journal
 from continuum.journal.records import Lease
 
 Resolver = Callable[[str, str], Workflow[Any, Any] | None]
 """``(workflow name, version hash) -> definition`` or ``None`` if this node lacks it."""
+
+Committer = Callable[[Lease, ActivationResult, str | None], None]
+"""``(lease, result, successor version) -> None``: writes one activation (default:
+``journal.commit_activation``)."""
 
 UNKNOWN_VERSION_BACKOFF = timedelta(seconds=30)
 
@@ -44,6 +48,7 @@ class RunDriver:
         unknown_version_backoff: timedelta = UNKNOWN_VERSION_BACKOFF,
         on_commit: Callable[[str, ActivationResult], None] | None = None,
         current_version: Callable[[str], str | None] | None = None,
+        commit: Committer | None = None,
     ) -> None:
         self.journal = journal
         self.resolver = resolver
@@ -54,6 +59,10 @@ class RunDriver:
         # continue_as_new successors start on the currently loaded version, not the
         # predecessor's (seed v0.6.0): chains pick up deploys.
         self.current_version = current_version
+        self.commit = commit or self._commit
+
+    def _commit(self, lease: Lease, result: ActivationResult, successor: str | None) -> None:
+        self.journal.commit_activation(lease, result, successor_version=successor)
 
     def activate_run(self, run_id: str, owner: str) -> str | None:
         """Activate ``run_id`` if it can be claimed; returns the outcome kind.
@@ -67,8 +76,11 @@ class RunDriver:
             return None
         return self.activate_lease(lease)
 
-    def activate_lease(self, lease: Lease) -> str:
+    def activate_lease(self, lease: Lease, loaded: ActivationInput | None = None) -> str:
         """Activate a run this worker already leased (e.g. by a batch claim).
+
+        ``loaded`` is the activation input when the caller already read it under the
+        same lease (e.g. in the transaction that claimed the run).
 
         Returns the outcome kind, ``"unknown_version"`` or ``"fenced"`` as
         :meth:`activate_run` does. Storage errors (e.g. a lost connection) propagate:
@@ -84,13 +96,13 @@ class RunDriver:
             )
             return "unknown_version"
         try:
-            inp = self.journal.load_activation(lease)
+            inp = loaded if loaded is not None else self.journal.load_activation(lease)
             inp.instance = self.instance
             result = activate(flow, inp, self.host)
             successor = None
             if result.outcome.kind == "continued" and self.current_version is not None:
                 successor = self.current_version(flow.name)
-            self.journal.commit_activation(lease, result, successor_version=successor)
+            self.commit(lease, result, successor)
         except Fenced as exc:
             _log.info("activation of %s fenced: %s", run_id, exc)
             self._emit("run.fenced", {"run_id": run_id})

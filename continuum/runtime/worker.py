@@ -28,6 +28,7 @@ from continuum.definitions.versions import VersionRegistry
 from continuum.definitions.workflow import Workflow
 from continuum.engine.types import ActivationResult
 from continuum.errors import ContinuumError
+from continuum.journal.records import Lease
 from continuum.runtime.activities import ActivityDispatcher
 from continuum.runtime.dispatcher import RunDispatcher
 from continuum.runtime.driver import RunDriver
@@ -164,6 +165,7 @@ class Worker:
             on_commit=self._committed,
             current_version=self._current_version,
             unknown_version_backoff=timedelta(seconds=self.unknown_version_backoff),
+            commit=self._commit_activation,
         )
         self.runs = RunDispatcher(
             journal,
@@ -185,6 +187,7 @@ class Worker:
             poll_interval_s=self.poll_interval,
             sweep_s=self.sweep_interval,
             next_due_in=lambda: self._seconds_until("next_task_in"),
+            runs=self.runs,
         )
         self.timers = TimerWheel(inst, self.runs.poke)
         self.liveness = Liveness(
@@ -201,7 +204,7 @@ class Worker:
             backstop_s=self.signal_backstop,
             application_name=f"continuum-listener:{self.instance_name}",
         )
-        self.router.subscribe(RUN_WAKE, lambda _id: self.runs.poke())
+        self.router.subscribe(RUN_WAKE, self.runs.wake)
         self.router.subscribe(TASK_READY, lambda _id: self.activities.poke())
         self.router.subscribe(TIMER_ARMED, self.timers.armed)
         self.router.on_rescan(self._rescan)
@@ -230,10 +233,26 @@ class Worker:
             row = conn.execute(query(name)).fetchone()
         return None if row is None or row[0] is None else float(row[0])
 
-    def _committed(self, run_id: str, result: ActivationResult) -> None:
-        # NOTIFY reaches us too, but a local poke saves a round trip on the hot path.
-        if result.new_tasks:
+    def _commit_activation(
+        self, lease: Lease, result: ActivationResult, successor: str | None
+    ) -> None:
+        # New tasks go straight to this worker's activity pool when it has room: leased in
+        # the commit transaction itself, so they need no claim transaction.
+        wanted = len(result.new_tasks)
+        reserved = self.activities.reserve(wanted) if wanted else 0
+        try:
+            leases = self.journal.commit_activation_leasing(
+                lease, result, successor_version=successor, task_owner=self.id, max_tasks=reserved
+            )
+        except BaseException:
+            self.activities.unreserve(reserved)
+            raise
+        self.activities.adopt(leases, reserved)
+        if len(leases) < wanted:
+            # NOTIFY reaches us too, but a local poke saves a round trip.
             self.activities.poke()
+
+    def _committed(self, run_id: str, result: ActivationResult) -> None:
         if result.new_children or result.outcome.kind == "continued":
             self.runs.poke()
 

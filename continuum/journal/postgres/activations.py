@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from continuum.engine.types import (
@@ -26,7 +27,8 @@ from continuum.journal.postgres.statements import (
     fetch_one,
     sql,
 )
-from continuum.journal.records import Lease
+from continuum.journal.postgres.tasks import task_lease
+from continuum.journal.records import Lease, TaskLease
 
 _TERMINAL_OUTCOMES = frozenset({"completed", "failed", "continued", "cancelled"})
 
@@ -169,9 +171,14 @@ def commit_activation(
     successor_version: str | None,
     max_levels: int,
     instance: str,
-) -> None:
+    task_owner: str | None = None,
+    lease_tasks: int = 0,
+    task_ttl: timedelta = timedelta(seconds=30),
+) -> list[TaskLease]:
     """Apply one activation in the caller's transaction; :class:`Fenced` if the lease is lost.
 
+    Up to ``lease_tasks`` of the new activity tasks are inserted already leased to
+    ``task_owner`` and returned (the caller runs them); the rest are left pending.
     Raises :class:`~continuum.journal.postgres.locks.ParentMoved` when the caller must
     retry the transaction.
     """
@@ -199,9 +206,19 @@ def commit_activation(
     if prepared.events is not None:
         cur.execute(sql("activations", "insert_events"), (run_id, prepared.events))
         last_seq = result.new_events[-1].seq
+    leased: list[TaskLease] = []
     if prepared.tasks is not None:
-        cur.execute(sql("activations", "insert_tasks"), (run_id, prepared.tasks))
-        cur.execute(sql("activations", "notify"), ("continuum_task_ready", run_id))
+        params = {
+            "run_id": run_id,
+            "tasks": prepared.tasks,
+            "lease_n": lease_tasks if task_owner is not None else 0,
+            "owner": task_owner,
+            "ttl": task_ttl,
+        }
+        rows = fetch_all(cur, sql("activations", "insert_tasks"), params)
+        leased = [task_lease(r) for r in rows if r["state"] == "leased"]
+        if len(leased) < len(rows):
+            cur.execute(sql("activations", "notify"), ("continuum_task_ready", run_id))
     if prepared.timers is not None:
         cur.execute(sql("activations", "insert_timers"), (run_id, prepared.timers))
         cur.execute(sql("activations", "notify"), ("continuum_timer_armed", run_id))
@@ -218,6 +235,7 @@ def commit_activation(
     if prepared.children is not None:
         cur.execute(sql("activations", "insert_children"), (prepared.children, run_id))
     _finish(cur, lease, prepared, last_seq, row, successor_version, max_levels, instance)
+    return leased
 
 
 def _finish(

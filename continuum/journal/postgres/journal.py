@@ -179,6 +179,20 @@ class PostgresJournal:
         """Lease one active run that nobody holds (or whose lease expired)."""
         return self._run(lambda cur: runs.claim_run(cur, run_id, owner, self.lease_ttl))
 
+    def claim_and_load(self, run_id: str, owner: str) -> tuple[Lease, ActivationInput] | None:
+        """:meth:`claim_run` and :meth:`load_activation` in one transaction."""
+
+        def claim(cur: Cursor) -> tuple[Lease, ActivationInput] | None:
+            lease = runs.claim_run(cur, run_id, owner, self.lease_ttl)
+            if lease is None:
+                return None
+            inp = activations.load_activation(
+                cur, lease, max_child_depth=self.max_child_depth, instance=self.instance
+            )
+            return lease, inp
+
+        return self._run(claim)
+
     def heartbeat_runs(self, owner: str, tokens: Sequence[int]) -> set[int]:
         """Extend ``owner``'s run leases; returns the tokens that are still current."""
         return self._run(lambda cur: runs.heartbeat_runs(cur, owner, list(tokens), self.lease_ttl))
@@ -223,9 +237,23 @@ class PostgresJournal:
         """Apply an activation in one transaction; :class:`~continuum.errors.Fenced` if the
         lease was lost. ``successor_version`` overrides the hash of a continue_as_new
         successor."""
+        self.commit_activation_leasing(lease, result, successor_version=successor_version)
+
+    def commit_activation_leasing(
+        self,
+        lease: Lease,
+        result: ActivationResult,
+        *,
+        successor_version: str | None = None,
+        task_owner: str | None = None,
+        max_tasks: int = 0,
+    ) -> list[TaskLease]:
+        """:meth:`commit_activation`, inserting up to ``max_tasks`` of the new activity tasks
+        already leased to ``task_owner`` (attempt 1, as a claim would), in the same
+        transaction; returns those task leases for the caller to run."""
         prepared = activations.prepare(result)
         version = successor_version or self.successor_version
-        self._run_retrying(
+        return self._run_retrying(
             lambda cur: activations.commit_activation(
                 cur,
                 lease,
@@ -233,6 +261,9 @@ class PostgresJournal:
                 successor_version=version,
                 max_levels=self._cascade_levels,
                 instance=self.instance,
+                task_owner=task_owner,
+                lease_tasks=max_tasks,
+                task_ttl=self.task_lease_ttl,
             )
         )
 
@@ -275,7 +306,37 @@ class PostgresJournal:
     ) -> TaskFinish:
         """Record an attempt's outcome (fenced by token and attempt)."""
         payload = tasks.prepare_finish(lease, ok, result, error)
-        return self._run(lambda cur: tasks.finish_task(cur, lease, ok, payload))
+        return self._run(lambda cur: tasks.finish_task(cur, lease, ok, payload))[0]
+
+    def finish_task_and_claim(
+        self,
+        lease: TaskLease,
+        owner: str,
+        *,
+        ok: bool,
+        result: Any = None,
+        error: dict[str, Any] | None = None,
+    ) -> tuple[TaskFinish, Lease | None, ActivationInput | None]:
+        """:meth:`finish_task`; when the outcome wakes a run nobody holds, also lease that
+        run to ``owner`` and load its activation, in the same transaction."""
+        payload = tasks.prepare_finish(lease, ok, result, error)
+
+        def finish(cur: Cursor) -> tuple[TaskFinish, Lease | None, ActivationInput | None]:
+            done, run_lease = tasks.finish_task(
+                cur, lease, ok, payload, claim_for=owner, ttl=self.lease_ttl
+            )
+            if run_lease is None:
+                return done, None, None
+            inp = activations.load_activation(
+                cur, run_lease, max_child_depth=self.max_child_depth, instance=self.instance
+            )
+            return done, run_lease, inp
+
+        return self._run(finish)
+
+    def unclaim_tasks(self, leases: Sequence[TaskLease]) -> int:
+        """Give back task leases whose attempt never started (the attempt is not counted)."""
+        return self._run(lambda cur: tasks.unclaim_tasks(cur, list(leases)))
 
     def requeue_expired_tasks(self) -> int:
         """Requeue or exhaust tasks whose lease expired; returns how many moved."""

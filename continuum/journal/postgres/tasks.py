@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from continuum.journal.postgres.runs import wake_run
+from continuum.journal.postgres.runs import claim_run, wake_run
 from continuum.journal.postgres.statements import (
     Cursor,
     Row,
@@ -15,10 +15,11 @@ from continuum.journal.postgres.statements import (
     fetch_one,
     sql,
 )
-from continuum.journal.records import TaskFinish, TaskLease
+from continuum.journal.records import Lease, TaskFinish, TaskLease
 
 
-def _task_lease(row: Row) -> TaskLease:
+def task_lease(row: Row) -> TaskLease:
+    """A leased ``continuum_activity_tasks`` row as a :class:`TaskLease`."""
     return TaskLease(
         id=int(row["id"]),
         run_id=row["run_id"],
@@ -39,7 +40,7 @@ def _task_lease(row: Row) -> TaskLease:
 def claim_tasks(cur: Cursor, owner: str, limit: int, ttl: timedelta) -> list[TaskLease]:
     """Lease up to ``limit`` due tasks, oldest first; each claim is a new attempt."""
     rows = fetch_all(cur, sql("tasks", "claim_tasks"), {"owner": owner, "ttl": ttl, "limit": limit})
-    return [_task_lease(r) for r in rows]
+    return [task_lease(r) for r in rows]
 
 
 def heartbeat_task(cur: Cursor, lease: TaskLease, ttl: timedelta) -> bool:
@@ -57,29 +58,63 @@ def prepare_finish(
     return dumps_or_none(error, what=f"error of activity {lease.activity}")
 
 
-def finish_task(cur: Cursor, lease: TaskLease, ok: bool, payload: str | None) -> TaskFinish:
-    """Record one attempt's outcome; ``fenced`` unless id, token, attempt and state match."""
+def finish_task(
+    cur: Cursor,
+    lease: TaskLease,
+    ok: bool,
+    payload: str | None,
+    *,
+    claim_for: str | None = None,
+    ttl: timedelta = timedelta(seconds=30),
+) -> tuple[TaskFinish, Lease | None]:
+    """Record one attempt's outcome; ``fenced`` unless id, token, attempt and state match.
+
+    An outcome the workflow must see wakes the run; with ``claim_for`` it leases the run
+    to that owner instead when nobody holds it (returned with the finish), so the
+    caller can activate it without a claim transaction of its own.
+    """
     # The run row first: commit_activation and cancel lock run then tasks.
     fetch_one(cur, sql("tasks", "lock_task_run"), (lease.id,))
     params = {"id": lease.id, "token": lease.token, "attempt": lease.attempt}
     if ok:
         row = fetch_one(cur, sql("tasks", "complete_task"), {**params, "result": payload})
         if row is None:
-            return TaskFinish("fenced", lease.run_id)
+            return TaskFinish("fenced", lease.run_id), None
         if row["idempotency_key"] is not None:
             cur.execute(
                 sql("tasks", "upsert_activity_result"),
                 (row["activity"], row["idempotency_key"], payload),
             )
-        wake_run(cur, row["run_id"])
-        return TaskFinish("completed", row["run_id"])
+        return TaskFinish("completed", row["run_id"]), _wake(cur, row["run_id"], claim_for, ttl)
     row = fetch_one(cur, sql("tasks", "fail_task"), {**params, "error": payload})
     if row is None:
-        return TaskFinish("fenced", lease.run_id)
+        return TaskFinish("fenced", lease.run_id), None
     if row["state"] == "pending":
-        return TaskFinish("retry", row["run_id"], row["available_at"])
-    wake_run(cur, row["run_id"])
-    return TaskFinish("failed", row["run_id"])
+        return TaskFinish("retry", row["run_id"], row["available_at"]), None
+    return TaskFinish("failed", row["run_id"]), _wake(cur, row["run_id"], claim_for, ttl)
+
+
+def _wake(cur: Cursor, run_id: str, claim_for: str | None, ttl: timedelta) -> Lease | None:
+    # The run row is locked by this transaction, so the claim cannot race another
+    # worker's; a run leased elsewhere right now is woken instead (its commit sees it).
+    if claim_for is not None:
+        claimed = claim_run(cur, run_id, claim_for, ttl)
+        if claimed is not None:
+            return claimed
+    wake_run(cur, run_id)
+    return None
+
+
+def unclaim_tasks(cur: Cursor, leases: list[TaskLease]) -> int:
+    """Hand never-started task leases back without counting their attempt."""
+    moved = 0
+    for lease in leases:
+        params = {"id": lease.id, "token": lease.token, "attempt": lease.attempt}
+        if fetch_one(cur, sql("tasks", "unclaim_task"), params) is not None:
+            moved += 1
+    if moved:
+        cur.execute(sql("activations", "notify"), ("continuum_task_ready", leases[0].run_id))
+    return moved
 
 
 def requeue_expired_tasks(cur: Cursor) -> list[Row]:

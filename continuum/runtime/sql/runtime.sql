@@ -52,5 +52,7 @@ FROM continuum_activity_tasks WHERE state = 'pending';
 
 -- name: next_run_in
 -- Seconds until the next active run wakes up (timers, release back-off).
+-- A run leased right now is not counted: its holder's commit re-announces a pending wake.
 SELECT extract(epoch FROM min(next_wakeup_at) - now())::float8
-FROM continuum_runs WHERE state IN ('running', 'suspended');
+FROM continuum_runs
+WHERE state IN ('running', 'suspended') AND (lease_token IS NULL OR lease_expires_at < now());

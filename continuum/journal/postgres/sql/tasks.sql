@@ -22,6 +22,15 @@ RETURNING t.id, t.run_id, t.command_seq, t.kind, t.activity, t.args, t.idempoten
           t.attempt, t.max_attempts, t.timeout_ms, t.lease_token, t.lease_owner,
           now() AS claimed_at;
 
+-- name: unclaim_task
+-- A lease handed to a worker that stopped before starting the attempt: back to pending
+-- and the attempt is not counted (it never ran). Fenced like every task write.
+UPDATE continuum_activity_tasks
+SET state = 'pending', attempt = attempt - 1, available_at = now(),
+    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = now()
+WHERE id = %(id)s AND lease_token = %(token)s AND attempt = %(attempt)s AND state = 'leased'
+RETURNING run_id;
+
 -- name: heartbeat_task
 UPDATE continuum_activity_tasks
 SET lease_expires_at = now() + %(ttl)s::interval, updated_at = now()
