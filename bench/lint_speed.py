@@ -8,6 +8,9 @@
   ~100k lines where 5 % of the files define workflows.
 - ``continuum_lint_tree_s``: wall time of ``python -m continuum_lint`` over the same tree
   (the scanner without flake8's own tokenizing and built-in checkers).
+- ``flake8_baseline_s``: the same flake8 command over the same tree with no workflow
+  files, i.e. what flake8 (pycodestyle, pyflakes, tokenizing) costs before this plugin
+  does any work; ``plugin_overhead_s`` is the difference.
 """
 
 from __future__ import annotations
@@ -167,7 +170,9 @@ def scanner_throughput(directory: Path, modules: int = 60) -> dict[str, float]:
             "lines_per_s": round(lines / elapsed)}  # fmt: skip
 
 
-def build_tree(directory: Path, total_lines: int = 100_000, files: int = 500) -> dict[str, int]:
+def build_tree(
+    directory: Path, total_lines: int = 100_000, files: int = 500, workflows: bool = True
+) -> dict[str, int]:
     """A tree of ``files`` modules totalling ~``total_lines``; 5 % define workflows."""
     per_file = total_lines // files
     workflow_every = 20
@@ -176,7 +181,7 @@ def build_tree(directory: Path, total_lines: int = 100_000, files: int = 500) ->
     for n in range(files):
         package = directory / f"pkg_{n // 50}"
         package.mkdir(exist_ok=True)
-        if n % workflow_every == 0:
+        if workflows and n % workflow_every == 0:
             source = WORKFLOW_MODULE.format(n=n)
             source += _plain(n, per_file - source.count("\n")).split("\n", 3)[3]
             workflow_files += 1
@@ -207,6 +212,10 @@ def main() -> None:
         flake8 = [sys.executable, "-m", "flake8", "--select", "CNT", "-j", "1", "."]
         flake8_s, _, flake8_out = _timed(flake8, tree)
         lint_s, _, lint_out = _timed([sys.executable, "-m", "continuum_lint", "."], tree)
+        baseline = root / "baseline"
+        baseline.mkdir()
+        build_tree(baseline, workflows=False)
+        baseline_s, _, _ = _timed(flake8, baseline)
     print(
         json.dumps(
             {
@@ -215,6 +224,8 @@ def main() -> None:
                 "tree": shape,
                 "flake8_tree_s": round(flake8_s, 2),
                 "flake8_findings": flake8_out,
+                "flake8_baseline_s": round(baseline_s, 2),
+                "plugin_overhead_s": round(flake8_s - baseline_s, 2),
                 "continuum_lint_tree_s": round(lint_s, 2),
                 "continuum_lint_findings": lint_out,
                 "target_s": 5.0,
