@@ -6,19 +6,21 @@ server. Failures print one line to stderr and exit non-zero, never a traceback.
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any, TypeVar
 
 import click
-import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from continuum.db.config import one_line, redact, resolve_dsn
-from continuum.db.migrate import migrate, require_current_schema
+from continuum.cli.options import (
+    dsn_option,
+    echo_json,
+    errors_as_one_line,
+    format_option,
+    schema_connection,
+)
+from continuum.db.config import resolve_dsn
+from continuum.db.migrate import migrate
 from continuum.db.partitions import (
     create_partition,
     drop_old,
@@ -27,61 +29,18 @@ from continuum.db.partitions import (
     parse_month,
     partition_name,
 )
-from continuum.db.pool import connect
-from continuum.errors import ContinuumError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-_DSN_HELP = "PostgreSQL DSN (default: $CONTINUUM_DATABASE_URL, else the embedded server)."
-
-
-def _dsn_option(fn: F) -> F:
-    return click.option("--dsn", default=None, metavar="DSN", help=_DSN_HELP)(fn)
-
-
-def _format_option(fn: F) -> F:
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(["text", "json"]),
-        default="text",
-        show_default=True,
-        help="Output format.",
-    )(fn)
-
-
-@contextmanager
-def _errors_as_one_line() -> Iterator[None]:
-    try:
-        yield
-    except ContinuumError as exc:
-        raise click.ClickException(redact(one_line(exc))) from None
-    except psycopg.Error as exc:
-        raise click.ClickException(f"database error: {redact(one_line(exc))}") from None
-
-
-@contextmanager
-def _schema_connection(dsn: str | None) -> Iterator[psycopg.Connection[Any]]:
-    with connect(resolve_dsn(dsn), application_name="continuum-cli") as conn:
-        require_current_schema(conn)
-        conn.commit()
-        yield conn
-
-
-def _echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, default=str))
 
 
 @click.command("migrate")
-@_dsn_option
+@dsn_option
 @click.option("--dry-run", is_flag=True, help="Print the SQL that would run; change nothing.")
-@_format_option
+@format_option
 def migrate_command(dsn: str | None, dry_run: bool, fmt: str) -> None:
     """Apply pending schema migrations and create upcoming event partitions."""
-    with _errors_as_one_line():
+    with errors_as_one_line():
         report = migrate(resolve_dsn(dsn), dry_run=dry_run)
     if fmt == "json":
-        _echo_json(report.model_dump(mode="json"))
+        echo_json(report.model_dump(mode="json"))
         return
     if dry_run:
         click.echo(f"-- dry run against {report.database}; nothing was changed")
@@ -116,16 +75,16 @@ def partitions_group() -> None:
     show_default=True,
     help="Without MONTH: also create this many months after the current one.",
 )
-@_dsn_option
-@_format_option
+@dsn_option
+@format_option
 def create_command(month: str | None, ahead: int, dsn: str | None, fmt: str) -> None:
     """Create the partition for MONTH (default: the current month and --ahead more).
 
     Idempotent: existing partitions are left alone.
     """
-    with _errors_as_one_line():
+    with errors_as_one_line():
         first = parse_month(month) if month is not None else None
-        with _schema_connection(dsn) as conn:
+        with schema_connection(dsn) as conn:
             if first is not None:
                 created = [partition_name(first)] if create_partition(conn, first) else []
                 existing = [] if created else [partition_name(first)]
@@ -133,7 +92,7 @@ def create_command(month: str | None, ahead: int, dsn: str | None, fmt: str) -> 
                 created = ensure_partitions(conn, months_ahead=ahead)
                 existing = []
     if fmt == "json":
-        _echo_json({"created": created, "already_existed": existing})
+        echo_json({"created": created, "already_existed": existing})
         return
     for name in created:
         click.echo(f"created partition {name}")
@@ -147,14 +106,14 @@ def create_command(month: str | None, ahead: int, dsn: str | None, fmt: str) -> 
 @click.option(
     "--estimate", is_flag=True, help="Report planner row estimates instead of counting rows."
 )
-@_dsn_option
-@_format_option
+@dsn_option
+@format_option
 def list_command(estimate: bool, dsn: str | None, fmt: str) -> None:
     """List the partitions of continuum_events with their ranges and row counts."""
-    with _errors_as_one_line(), _schema_connection(dsn) as conn:
+    with errors_as_one_line(), schema_connection(dsn) as conn:
         partitions = list_partitions(conn, count_rows=not estimate)
     if fmt == "json":
-        _echo_json([p.to_json() for p in partitions])
+        echo_json([p.to_json() for p in partitions])
         return
     table = Table("partition", "month", "from (UTC)", "to (UTC)", "rows")
     for p in partitions:
@@ -171,17 +130,17 @@ def list_command(estimate: bool, dsn: str | None, fmt: str) -> None:
 
 @partitions_group.command("drop-old")
 @click.option("--execute", is_flag=True, help="Drop the eligible partitions (default: report).")
-@_dsn_option
-@_format_option
+@dsn_option
+@format_option
 def drop_old_command(execute: bool, dsn: str | None, fmt: str) -> None:
     """Report partitions every run in which is past its retention_until; drop with --execute.
 
     A no-op when no run has retention_until set.
     """
-    with _errors_as_one_line(), _schema_connection(dsn) as conn:
+    with errors_as_one_line(), schema_connection(dsn) as conn:
         report = drop_old(conn, execute=execute)
     if fmt == "json":
-        _echo_json(report.to_json())
+        echo_json(report.to_json())
         return
     if not report.retention_configured:
         click.echo("no run has retention_until set; nothing to drop")

@@ -8,7 +8,6 @@ machines. Problems print one line on stderr with a non-zero exit, never a traceb
 from __future__ import annotations
 
 import importlib
-import json
 import re
 import sys
 import tomllib
@@ -23,39 +22,23 @@ import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from continuum.db.config import one_line, redact, resolve_dsn
+from continuum.cli.options import dsn_option, echo_json, errors_as_one_line, format_option
+from continuum.db.config import one_line, resolve_dsn
 from continuum.db.migrate import require_current_schema
 from continuum.db.pool import connect
 from continuum.definitions.versions import VersionRegistry
 from continuum.definitions.workflow import Workflow
-from continuum.errors import ContinuumError, ReplayDriftError
+from continuum.errors import ReplayDriftError
 from continuum.ops.archive import ArchiveReport, archive_continued_chains
 from continuum.ops.audit import AuditReport, audit
 from continuum.ops.compat import CompatResult, iter_check_against_current
 from continuum.ops.gc import GcReport, gc_project_versions
-from continuum_codegen.errors import CodegenError
 from continuum_codegen.manifest import MANIFEST_NAME
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_DSN_HELP = "PostgreSQL DSN (default: $CONTINUUM_DATABASE_URL, else the embedded server)."
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def _dsn_option(fn: F) -> F:
-    return click.option("--dsn", default=None, metavar="DSN", help=_DSN_HELP)(fn)
-
-
-def _format_option(fn: F) -> F:
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(["text", "json"]),
-        default="text",
-        show_default=True,
-        help="Output format.",
-    )(fn)
 
 
 def _project_option(fn: F) -> F:
@@ -69,24 +52,10 @@ def _project_option(fn: F) -> F:
 
 
 @contextmanager
-def _errors_as_one_line() -> Iterator[None]:
-    try:
-        yield
-    except (ContinuumError, CodegenError) as exc:
-        raise click.ClickException(redact(one_line(exc))) from None
-    except psycopg.Error as exc:
-        raise click.ClickException(f"database error: {redact(one_line(exc))}") from None
-
-
-@contextmanager
 def _connection(dsn: str | None) -> Iterator[psycopg.Connection[Any]]:
     with connect(resolve_dsn(dsn), autocommit=True, application_name="continuum-cli") as conn:
         require_current_schema(conn)
         yield conn
-
-
-def _echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
 
 
 def _console() -> Console:
@@ -172,9 +141,9 @@ def _print_audit(report: AuditReport) -> None:
 
 
 @click.command("audit")
-@_dsn_option
+@dsn_option
 @_project_option
-@_format_option
+@format_option
 @click.option(
     "--strict",
     is_flag=True,
@@ -182,13 +151,13 @@ def _print_audit(report: AuditReport) -> None:
 )
 def audit_command(dsn: str | None, project: Path, fmt: str, strict: bool) -> None:
     """Report versions, stale patched() sites, stranded runs and expired task leases."""
-    with _errors_as_one_line():
+    with errors_as_one_line():
         root = find_project_root(project)
         registry = load_registry(root)
         with _connection(dsn) as conn:
             report = audit(conn, registry, project_root=root)
     if fmt == "json":
-        _echo_json(report.to_json())
+        echo_json(report.to_json())
     else:
         _print_audit(report)
     if strict and not report.ok:
@@ -218,13 +187,13 @@ def _print_gc(report: GcReport) -> None:
 
 
 @click.command("gc-versions")
-@_dsn_option
+@dsn_option
 @_project_option
 @click.option("--execute", is_flag=True, help="Delete (default: only report what would go).")
-@_format_option
+@format_option
 def gc_versions_command(dsn: str | None, project: Path, execute: bool, fmt: str) -> None:
     """Remove versions no open run, live worker or current build needs (dry run by default)."""
-    with _errors_as_one_line():
+    with errors_as_one_line():
         root = find_project_root(project)
         if root is None:
             raise click.ClickException(
@@ -234,7 +203,7 @@ def gc_versions_command(dsn: str | None, project: Path, execute: bool, fmt: str)
         with _connection(dsn) as conn:
             report = gc_project_versions(conn, registry, project_root=root, execute=execute)
     if fmt == "json":
-        _echo_json(report.to_json())
+        echo_json(report.to_json())
     else:
         _print_gc(report)
 
@@ -263,14 +232,14 @@ def _replay_file(history: Path, target: str, fmt: str) -> None:
         outcome = replay(flow, history)
     except ReplayDriftError as exc:
         if fmt == "json":
-            _echo_json({"ok": False, "status": "drift", "message": str(exc)})
+            echo_json({"ok": False, "status": "drift", "message": str(exc)})
         else:
             click.echo(f"drift: {one_line(exc)}")
         click.get_current_context().exit(1)
     except (ValueError, KeyError, TypeError) as exc:
         raise click.ClickException(f"{history}: not a history file ({one_line(exc)})") from None
     if fmt == "json":
-        _echo_json({"ok": True, "status": "ok", "state": outcome.state})
+        echo_json({"ok": True, "status": "ok", "state": outcome.state})
     else:
         click.echo(f"ok: replays to {outcome.state}")
 
@@ -292,7 +261,7 @@ def _check_current(dsn: str | None, project: Path, workflow: str | None, fmt: st
                 click.echo(line + (f": {one_line_text(result.message)}" if result.message else ""))
     incompatible = [r for r in results if not r.compatible]
     if fmt == "json":
-        _echo_json(
+        echo_json(
             {
                 "ok": not incompatible,
                 "checked": len(results),
@@ -328,9 +297,9 @@ def one_line_text(text: str) -> str:
     help="With --against-current: a logical workflow name to limit to. "
     "With --history: the workflow to replay, as module:attribute.",
 )
-@_dsn_option
+@dsn_option
 @_project_option
-@_format_option
+@format_option
 def replay_command(
     against_current: bool,
     history: Path | None,
@@ -342,7 +311,7 @@ def replay_command(
     """Check histories against code: exit 1 when a run would drift."""
     if against_current == (history is not None):
         raise click.UsageError("pass exactly one of --against-current or --history FILE")
-    with _errors_as_one_line():
+    with errors_as_one_line():
         if history is not None:
             if workflow is None:
                 raise click.UsageError("--history needs --workflow module:attribute")
@@ -368,14 +337,14 @@ def _print_archive(report: ArchiveReport) -> None:
 @click.command("archive-continued-chains")
 @click.option("--older-than", required=True, help="Age of finished members to delete, e.g. 30d.")
 @click.option("--execute", is_flag=True, help="Delete (default: only report what would go).")
-@_dsn_option
-@_format_option
+@dsn_option
+@format_option
 def archive_command(older_than: str, execute: bool, dsn: str | None, fmt: str) -> None:
     """Delete expired non-tail runs of continue_as_new chains (dry run by default)."""
     age = parse_age(older_than)
-    with _errors_as_one_line(), _connection(dsn) as conn:
+    with errors_as_one_line(), _connection(dsn) as conn:
         report = archive_continued_chains(conn, older_than=age, execute=execute)
     if fmt == "json":
-        _echo_json(report.to_json())
+        echo_json(report.to_json())
     else:
         _print_archive(report)

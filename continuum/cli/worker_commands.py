@@ -12,56 +12,20 @@ import importlib.util
 import json
 import signal
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType, ModuleType
-from typing import Any, TypeVar
+from typing import Any
 
 import click
-import psycopg
 from rich.console import Console
 from rich.table import Table
 
+from continuum.cli.options import dsn_option, echo_json, errors_as_one_line, format_option
 from continuum.client import Client
 from continuum.db.config import describe_dsn, one_line, redact
 from continuum.definitions.activity import Activity
 from continuum.definitions.workflow import Workflow
-from continuum.errors import ContinuumError
 from continuum.runtime.worker import Worker
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-_DSN_HELP = "PostgreSQL DSN (default: $CONTINUUM_DATABASE_URL, else the embedded server)."
-
-
-def _dsn_option(fn: F) -> F:
-    return click.option("--dsn", default=None, metavar="DSN", help=_DSN_HELP)(fn)
-
-
-def _format_option(fn: F) -> F:
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(["text", "json"]),
-        default="text",
-        show_default=True,
-        help="Output format.",
-    )(fn)
-
-
-@contextmanager
-def _errors_as_one_line() -> Iterator[None]:
-    try:
-        yield
-    except ContinuumError as exc:
-        raise click.ClickException(redact(one_line(exc))) from None
-    except psycopg.Error as exc:
-        raise click.ClickException(f"database error: {redact(one_line(exc))}") from None
-
-
-def _echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, default=str))
 
 
 # -- loading user modules ---------------------------------------------------------------
@@ -112,7 +76,7 @@ def _run_worker(
 ) -> None:
     loaded = [load_module(m) for m in modules]
     flows, acts = definitions_of(loaded)
-    with _errors_as_one_line(), Client(dsn, instance=instance) as client:
+    with errors_as_one_line(), Client(dsn, instance=instance) as client:
         worker = Worker(
             client,
             workflows=flows,
@@ -139,7 +103,7 @@ def _run_worker(
 
 @click.command("worker")
 @click.argument("modules", nargs=-1, required=True, metavar="MODULE...")
-@_dsn_option
+@dsn_option
 @click.option("--instance", default="default", show_default=True, help="Instance name.")
 @click.option("--max-runs", type=click.IntRange(min=1), default=4, show_default=True)
 @click.option("--max-activities", type=click.IntRange(min=1), default=8, show_default=True)
@@ -152,7 +116,7 @@ def worker_command(
 
 @click.command("dev")
 @click.argument("modules", nargs=-1, metavar="[MODULE...]")
-@_dsn_option
+@dsn_option
 @click.option("--max-runs", type=click.IntRange(min=1), default=4, show_default=True)
 @click.option("--max-activities", type=click.IntRange(min=1), default=8, show_default=True)
 def dev_command(
@@ -162,7 +126,7 @@ def dev_command(
     from continuum.db.embedded import start_embedded
     from continuum.db.migrate import migrate
 
-    with _errors_as_one_line():
+    with errors_as_one_line():
         target = dsn or start_embedded()
         report = migrate(target)
     for migration_id in report.applied:
@@ -185,15 +149,15 @@ def runs_group() -> None:
     default=None,
 )
 @click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
-@_dsn_option
-@_format_option
+@dsn_option
+@format_option
 def list_command(namespace: str, state: str | None, limit: int, dsn: str | None, fmt: str) -> None:
     """List runs, newest first."""
     where = [("eq", "state", state)] if state else []
-    with _errors_as_one_line(), Client(dsn, namespace=namespace) as client:
+    with errors_as_one_line(), Client(dsn, namespace=namespace) as client:
         page = client.query(namespace, where=where, limit=limit)
     if fmt == "json":
-        _echo_json(
+        echo_json(
             {
                 "runs": [r.model_dump(mode="json") for r in page.runs],
                 "next_cursor": page.next_cursor,
@@ -214,15 +178,15 @@ def list_command(namespace: str, state: str | None, limit: int, dsn: str | None,
 
 @runs_group.command("show")
 @click.argument("run_id")
-@_dsn_option
-@_format_option
+@dsn_option
+@format_option
 def show_command(run_id: str, dsn: str | None, fmt: str) -> None:
     """Show one run and its journal."""
-    with _errors_as_one_line(), Client(dsn) as client:
+    with errors_as_one_line(), Client(dsn) as client:
         info = client.get_run(run_id)
         events = client.history(run_id)
     if fmt == "json":
-        _echo_json({**info.model_dump(mode="json"), "events": events})
+        echo_json({**info.model_dump(mode="json"), "events": events})
         return
     for key, value in info.model_dump(mode="json").items():
         if value not in (None, {}, ""):
@@ -236,10 +200,10 @@ def show_command(run_id: str, dsn: str | None, fmt: str) -> None:
 
 @runs_group.command("cancel")
 @click.argument("run_id")
-@_dsn_option
+@dsn_option
 def cancel_command(run_id: str, dsn: str | None) -> None:
     """Cancel a run (its chain's live tip) and its descendants."""
-    with _errors_as_one_line(), Client(dsn) as client:
+    with errors_as_one_line(), Client(dsn) as client:
         info = client.cancel(run_id)
     click.echo(f"run {info.id} is {info.state.value}")
 
@@ -248,7 +212,7 @@ def cancel_command(run_id: str, dsn: str | None) -> None:
 @click.argument("run_id")
 @click.argument("name")
 @click.argument("payload_json", required=False, default=None, metavar="[PAYLOAD_JSON]")
-@_dsn_option
+@dsn_option
 def signal_command(run_id: str, name: str, payload_json: str | None, dsn: str | None) -> None:
     """Send signal NAME to a run, with an optional JSON payload."""
     payload: Any = None
@@ -257,7 +221,7 @@ def signal_command(run_id: str, name: str, payload_json: str | None, dsn: str | 
             payload = json.loads(payload_json)
         except json.JSONDecodeError as exc:
             raise click.ClickException(f"PAYLOAD_JSON is not valid JSON: {exc}") from None
-    with _errors_as_one_line(), Client(dsn) as client:
+    with errors_as_one_line(), Client(dsn) as client:
         client.signal(run_id, name, payload)
     click.echo(f"signal {name!r} sent to {run_id}")
 
