@@ -1,6 +1,6 @@
 """Errors raised by the codegen step.
 
-Tree::
+Tree (under :class:`continuum.errors.ContinuumError`, the one root)::
 
     CodegenError (code "codegen")
     ├── ConfigError (code "codegen.config")      missing/invalid [tool.continuum]
@@ -10,8 +10,10 @@ Tree::
 
 from __future__ import annotations
 
+from continuum.errors import ContinuumError
 
-class CodegenError(Exception):
+
+class CodegenError(ContinuumError):
     """Root of every error ``continuum build`` reports; the message is one line."""
 
     code = "codegen"
