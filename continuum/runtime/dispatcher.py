@@ -129,11 +129,12 @@ class RunDispatcher(Service):
         self._generic = True
         super().poke()
 
-    def _claim_wanted(self, free: int) -> tuple[int, bool]:
+    def _claim_wanted(self) -> tuple[int, bool]:
         with self._lock:
-            ids = list(self._wanted)[:free]
-            for run_id in ids:
-                del self._wanted[run_id]
+            ids = list(self._wanted)
+            self._wanted.clear()
+        if len(ids) > 1:
+            return 0, False  # a burst: the batch claim below beats one claim per run
         claimed = 0
         for run_id in ids:
             got = self.journal.claim_and_load(run_id, self.owner)
@@ -155,7 +156,7 @@ class RunDispatcher(Service):
         if free <= 0:
             self._saturated = True
             return None  # a finishing activation pokes us
-        claimed, named = self._claim_wanted(free)
+        claimed, named = self._claim_wanted()
         free -= claimed
         until_due = self._due_at - time.monotonic()
         if named and not generic and not self._saturated and until_due > 0:
