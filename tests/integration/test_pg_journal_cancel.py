@@ -116,29 +116,7 @@ def test_concurrent_start_child_and_cancel_never_leave_a_running_orphan(pg_dsn: 
             assert lease is not None
             result = activate(spawner_flow, rt.journal.load_activation(lease))
             assert result.new_children
-            barrier = threading.Barrier(2)
-
-            def commit(lease: Any = lease, result: Any = result, barrier: Any = barrier) -> None:
-                barrier.wait()
-                try:
-                    rt.journal.commit_activation(lease, result)
-                except Fenced:
-                    pass
-                except BaseException as exc:
-                    errors.append(exc)
-
-            def cancel(run_id: str = run_id, barrier: Any = barrier) -> None:
-                barrier.wait()
-                try:
-                    rt.journal.cancel(run_id)
-                except BaseException as exc:
-                    errors.append(exc)
-
-            threads = [threading.Thread(target=commit), threading.Thread(target=cancel)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
+            errors += race_commit_against_cancel(rt.journal, lease, result, run_id)
         assert errors == []
         orphans = rt.sql(
             "SELECT c.id FROM continuum_runs c JOIN continuum_runs p ON p.id = c.parent_run_id "
@@ -162,29 +140,7 @@ def test_child_finishing_while_its_parent_is_cancelled_does_not_deadlock(pg_dsn:
             assert lease is not None
             result = activate(waiter_flow, rt.journal.load_activation(lease))
             assert result.outcome.kind == "completed"
-            barrier = threading.Barrier(2)
-
-            def commit(lease: Any = lease, result: Any = result, barrier: Any = barrier) -> None:
-                barrier.wait()
-                try:
-                    rt.journal.commit_activation(lease, result)
-                except Fenced:
-                    pass
-                except BaseException as exc:
-                    errors.append(exc)
-
-            def cancel(run_id: str = run_id, barrier: Any = barrier) -> None:
-                barrier.wait()
-                try:
-                    rt.journal.cancel(run_id)
-                except BaseException as exc:
-                    errors.append(exc)
-
-            threads = [threading.Thread(target=commit), threading.Thread(target=cancel)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
+            errors += race_commit_against_cancel(rt.journal, lease, result, run_id)
             assert rt.state(run_id) == "cancelled"
             assert rt.state(kid) in ("completed", "cancelled")
         assert errors == []
@@ -249,3 +205,38 @@ def test_successor_inherits_pending_cancel_request_and_attributes(pg_dsn: str) -
         assert rt.journal.get_run(tip).attributes == {"t": 1}
         rt.run_until_idle()
         assert rt.state(tip) == "cancelled"
+
+
+def race_commit_against_cancel(
+    journal: Any, lease: Any, result: Any, cancel_run_id: str
+) -> list[BaseException]:
+    """Commit ``result`` under ``lease`` and cancel ``cancel_run_id`` at the same instant.
+
+    A fenced commit is an acceptable outcome (the cancel won); anything else raised by
+    either side is returned.
+    """
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def commit() -> None:
+        barrier.wait()
+        try:
+            journal.commit_activation(lease, result)
+        except Fenced:
+            pass
+        except BaseException as exc:
+            errors.append(exc)
+
+    def cancel() -> None:
+        barrier.wait()
+        try:
+            journal.cancel(cancel_run_id)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=commit), threading.Thread(target=cancel)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
