@@ -47,12 +47,16 @@ class LocalHost:
         instance: str = "default",
         stopping: threading.Event | None = None,
         db_retry_s: float = 20.0,
+        backoff_wait: Callable[[float], bool] | None = None,
     ) -> None:
         self.journal = journal
         self.activity_for = activity_for
         self.instance = instance
         self.stopping = stopping or threading.Event()
         self.db_retry_s = db_retry_s
+        # Waits out a retry backoff; True means "stop now". The testing kit passes a
+        # no-op so retries skip the backoff on its virtual clock.
+        self.backoff_wait = backoff_wait or self.stopping.wait
 
     def run_local_activity(
         self,
@@ -84,7 +88,7 @@ class LocalHost:
             if out.ok:
                 return LocalOutcome(True, out.result, attempts=attempt)
             error = out.error
-            if attempt < max_attempts and self.stopping.wait(
+            if attempt < max_attempts and self.backoff_wait(
                 act.backoff.delay(attempt).total_seconds()
             ):
                 raise ActivationAborted("worker stopping during a local activity's backoff")

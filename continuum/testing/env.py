@@ -25,7 +25,7 @@ from continuum.definitions.activity import Activity
 from continuum.definitions.registry import REGISTRY
 from continuum.definitions.workflow import Workflow
 from continuum.engine import events as ev_types
-from continuum.engine.types import ActivationResult, LocalOutcome
+from continuum.engine.types import ActivationResult
 from continuum.errors import (
     RunCancelled,
     RunFailed,
@@ -37,6 +37,7 @@ from continuum.journal.records import NewRun
 from continuum.models import RunInfo, RunState
 from continuum.runtime.driver import RunDriver
 from continuum.runtime.execution import run_attempt
+from continuum.runtime.local import LocalHost
 from continuum.testing.replay import verify_run
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -46,35 +47,6 @@ class RunNotFinished(WorkflowContextError):
     """``env.result`` on a run that is still waiting for something."""
 
     code = "run_not_finished"
-
-
-class _InlineHost:
-    """Runs ``local=True`` activities inline for the environment."""
-
-    def __init__(self, env: WorkflowEnvironment) -> None:
-        self.env = env
-
-    def run_local_activity(
-        self,
-        activity: str,
-        args: dict[str, Any],
-        *,
-        idempotency_key: str | None,
-        max_attempts: int,
-        timeout: timedelta | None,
-    ) -> LocalOutcome:
-        act = self.env.activity(activity)
-        if idempotency_key is not None:
-            found, value = self.env.journal.idempotent_result(activity, idempotency_key)
-            if found:
-                return LocalOutcome(True, value, idempotency_hit=True)
-        error: dict[str, Any] | None = None
-        for attempt in range(1, max_attempts + 1):
-            out = run_attempt(act, args, timeout.total_seconds() if timeout else None)
-            if out.ok:
-                return LocalOutcome(True, out.result, attempts=attempt)
-            error = out.error
-        return LocalOutcome(False, error=error, attempts=max_attempts)
 
 
 class WorkflowEnvironment:
@@ -101,7 +73,9 @@ class WorkflowEnvironment:
         self.driver = RunDriver(
             self.journal,
             self._resolve,
-            _InlineHost(self),
+            LocalHost(
+                self.journal, self.activity, instance=instance, backoff_wait=lambda _s: False
+            ),
             instance=instance,
             on_commit=self._after_commit,
         )
