@@ -21,6 +21,12 @@ class WorkerJournal(Journal, Protocol):
         """Lease up to ``limit`` due runs (``FOR UPDATE SKIP LOCKED``), rotating tokens."""
         ...
 
+    def claim_and_load_due_runs(
+        self, owner: str, limit: int
+    ) -> list[tuple[Lease, ActivationInput]]:
+        """:meth:`claim_due_runs` plus each claimed run's activation input, in one transaction."""
+        ...
+
     def heartbeat_runs(self, owner: str, tokens: Sequence[int]) -> Collection[int] | Any:
         """Extend the leases ``owner`` holds with ``tokens``; returns the tokens still held."""
         ...
@@ -67,6 +73,16 @@ class WorkerJournal(Journal, Protocol):
         max_tasks: int = 0,
     ) -> list[TaskLease]:
         """Commit an activation, leasing up to ``max_tasks`` new tasks to ``task_owner``."""
+        ...
+
+    def commit_activations(
+        self,
+        items: Sequence[tuple[Lease, ActivationResult, int]],
+        *,
+        task_owner: str,
+    ) -> list[list[TaskLease] | BaseException | None]:
+        """Group commit ``(lease, result, max_tasks)`` items; per item: task leases taken,
+        its own error, or ``None`` (commit it on its own)."""
         ...
 
     def unclaim_tasks(self, leases: Sequence[TaskLease]) -> int:

@@ -1,7 +1,8 @@
 """The run dispatcher: claims due runs and activates them on a pool of ``max_runs`` threads.
 
-Claims go through the journal's ``claim_due_runs`` (``FOR UPDATE SKIP LOCKED`` on the
-runnable index, rotating each run's fencing token), so any number of workers share one
+Claims go through the journal's ``claim_and_load_due_runs`` (``FOR UPDATE SKIP LOCKED``
+on the runnable index, rotating each run's fencing token, and loading every claimed
+run's activation input in the same transaction), so any number of workers share one
 database without coordinating. The dispatcher sleeps until it is poked — by a
 ``continuum_run_wake`` NOTIFY, the timer wheel, a finished activation — or until its
 poll interval passes (the backstop for lost notifications).
@@ -166,14 +167,14 @@ class RunDispatcher(Service):
         if free <= 0:
             self._saturated = True
             return None
-        leases = self.journal.claim_due_runs(self.owner, free)
-        self._saturated = len(leases) == free
-        for k, lease in enumerate(leases):
-            if not self._submit(lease):
-                for rest in leases[k:]:
+        claimed_runs = self.journal.claim_and_load_due_runs(self.owner, free)
+        self._saturated = len(claimed_runs) == free
+        for k, (lease, loaded) in enumerate(claimed_runs):
+            if not self._submit(lease, loaded):
+                for rest, _ in claimed_runs[k:]:
                     self._give_back(rest, timedelta(0))
                 break
-        if len(leases) == free or self.next_due_in is None:
+        if len(claimed_runs) == free or self.next_due_in is None:
             return None  # a finishing activation pokes us
         # Back-offs (released runs) wake without a NOTIFY: sleep until the earliest.
         due_in = self.next_due_in()

@@ -32,6 +32,7 @@ from continuum.journal.records import Lease
 from continuum.runtime.activities import ActivityDispatcher
 from continuum.runtime.dispatcher import RunDispatcher
 from continuum.runtime.driver import RunDriver
+from continuum.runtime.group_commit import GroupCommitter, batchable
 from continuum.runtime.instance import Instance, make_journal
 from continuum.runtime.lease import DEFAULT_RENEW_S, DEFAULT_TTL_S, LeaseHeartbeater
 from continuum.runtime.liveness import GRACE_S, HEARTBEAT_S, Liveness, new_worker_id
@@ -151,6 +152,9 @@ class Worker:
         self._register_versions(versions)
         with inst.connection() as conn:
             ensure_partitions(conn)  # no default partition: never let next month's inserts fail
+        self.committer = GroupCommitter(
+            lambda items: journal.commit_activations(items, task_owner=self.id)
+        )
         self.heartbeater = LeaseHeartbeater(
             journal, self.id, ttl_s=self.lease_ttl, renew_s=self.lease_renew
         )
@@ -241,8 +245,17 @@ class Worker:
         wanted = len(result.new_tasks)
         reserved = self.activities.reserve(wanted) if wanted else 0
         try:
-            leases = self.journal.commit_activation_leasing(
-                lease, result, successor_version=successor, task_owner=self.id, max_tasks=reserved
+            grouped = self.committer.commit(lease, result, reserved) if batchable(result) else None
+            leases = (
+                grouped
+                if grouped is not None
+                else self.journal.commit_activation_leasing(
+                    lease,
+                    result,
+                    successor_version=successor,
+                    task_owner=self.id,
+                    max_tasks=reserved,
+                )
             )
         except BaseException:
             self.activities.unreserve(reserved)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from continuum.engine.events import Event
 from continuum.engine.types import (
     ActivationInput,
     ActivationResult,
@@ -22,7 +24,6 @@ from continuum.journal.postgres.statements import (
     Cursor,
     dumps,
     dumps_or_none,
-    event,
     fetch_all,
     fetch_one,
     sql,
@@ -33,44 +34,62 @@ from continuum.journal.records import Lease, TaskLease
 _TERMINAL_OUTCOMES = frozenset({"completed", "failed", "continued", "cancelled"})
 
 
+def load_activations(
+    cur: Cursor, leases: Sequence[Lease], *, max_child_depth: int, instance: str
+) -> dict[str, ActivationInput]:
+    """Activation inputs of the leased runs, by run id, in one statement.
+
+    A run whose lease is no longer current (or that is no longer active) is missing
+    from the result: the caller treats it as fenced.
+    """
+    if not leases:
+        return {}
+    params = {"ids": [x.run_id for x in leases], "tokens": [x.token for x in leases]}
+    out: dict[str, ActivationInput] = {}
+    for run in fetch_all(cur, sql("activations", "load_activations"), params):
+        events = [
+            Event(seq, kind, command=command, ref_seq=ref_seq, data=data)
+            for seq, kind, command, ref_seq, data in run["events"] or ()
+        ]
+        signals = [
+            MailboxSignal(int(i), name, payload) for i, name, payload in run["signals"] or ()
+        ]
+        tasks = {
+            seq: TaskOutcome(seq, ok, res, err, attempt)
+            for seq, ok, res, err, attempt in run["tasks"] or ()
+        }
+        children = {
+            cid: ChildOutcome(cid, state, res, err)
+            for cid, state, res, err in run["children"] or ()
+        }
+        out[run["id"]] = ActivationInput(
+            run_id=run["id"],
+            workflow=run["workflow"],
+            version_hash=run["version_hash"],
+            input=run["input"],
+            events=events,
+            now=run["now"],
+            last_seq=run["last_seq"],
+            signals=signals,
+            finished_tasks=tasks,
+            finished_children=children,
+            cancel_requested=run["cancel_requested"],
+            depth=run["depth"],
+            max_child_depth=max_child_depth,
+            instance=instance,
+        )
+    return out
+
+
 def load_activation(
     cur: Cursor, lease: Lease, *, max_child_depth: int, instance: str
 ) -> ActivationInput:
     """Events, mailbox, finished tasks and children, and the database clock for one run."""
-    run = fetch_one(cur, sql("activations", "load_run"), (lease.run_id, lease.token))
-    if run is None:
+    found = load_activations(cur, [lease], max_child_depth=max_child_depth, instance=instance)
+    inp = found.get(lease.run_id)
+    if inp is None:
         raise Fenced(f"run {lease.run_id}: lease {lease.token} is no longer current")
-    events = [event(r) for r in fetch_all(cur, sql("runs", "history"), (lease.run_id,))]
-    signals = [
-        MailboxSignal(int(r["id"]), r["name"], r["payload"])
-        for r in fetch_all(cur, sql("activations", "pending_signals"), (lease.run_id,))
-    ]
-    tasks = {
-        r["command_seq"]: TaskOutcome(
-            r["command_seq"], r["state"] == "completed", r["result"], r["error"], r["attempt"]
-        )
-        for r in fetch_all(cur, sql("activations", "finished_tasks"), (lease.run_id,))
-    }
-    children = {
-        r["correlation_id"]: ChildOutcome(r["correlation_id"], r["state"], r["result"], r["error"])
-        for r in fetch_all(cur, sql("activations", "finished_children"), (lease.run_id,))
-    }
-    return ActivationInput(
-        run_id=run["id"],
-        workflow=run["workflow"],
-        version_hash=run["version_hash"],
-        input=run["input"],
-        events=events,
-        now=run["now"],
-        last_seq=run["last_seq"],
-        signals=signals,
-        finished_tasks=tasks,
-        finished_children=children,
-        cancel_requested=run["cancel_requested"],
-        depth=run["depth"],
-        max_child_depth=max_child_depth,
-        instance=instance,
-    )
+    return inp
 
 
 @dataclass(slots=True)
@@ -203,8 +222,7 @@ def commit_activation(
             f"run {run_id}: the journal moved under the activation (expected seq "
             f"{last_seq + 1}, got {result.new_events[0].seq})"
         )
-    if prepared.events is not None:
-        cur.execute(sql("activations", "insert_events"), (run_id, prepared.events))
+    if result.new_events:
         last_seq = result.new_events[-1].seq
     leased: list[TaskLease] = []
     if prepared.tasks is not None:
@@ -228,8 +246,6 @@ def commit_activation(
         taken = fetch_all(cur, sql("activations", "consume_signals"), (prepared.consumed, run_id))
         if len(taken) != len(result.consumed_signals):
             raise Fenced(f"run {run_id}: a signal was already consumed or moved")
-    if prepared.journaled:
-        cur.execute(sql("activations", "mark_tasks_journaled"), (run_id, prepared.journaled))
     if prepared.idempotent is not None:
         cur.execute(sql("activations", "insert_idempotent_results"), (prepared.idempotent,))
     if prepared.children is not None:
@@ -250,15 +266,26 @@ def _finish(
 ) -> None:
     outcome = prepared.result.outcome
     run_id = lease.run_id
-    base = {"run_id": run_id, "token": lease.token, "last_seq": last_seq}
+    # Events and the tasks they journal ride in the statement that hands the run back.
+    base = {
+        "run_id": run_id,
+        "token": lease.token,
+        "last_seq": last_seq,
+        "events": prepared.events,
+        "journaled": prepared.journaled,
+    }
     if outcome.kind == "suspended":
-        done = fetch_one(cur, sql("activations", "suspend_run"), base)
+        done = fetch_one(cur, sql("activations", "commit_suspend"), base)
         if done is None:
             raise Fenced(f"run {run_id}: lease {lease.token} is no longer current")
         if done["due"]:  # a wake arrived while we held the lease: tell the dispatchers again
             cur.execute(sql("activations", "notify"), ("continuum_run_wake", run_id))
         return
     if outcome.kind == "cancelled":
+        if prepared.events is not None:
+            cur.execute(sql("activations", "insert_events"), (run_id, prepared.events))
+        if prepared.journaled:
+            cur.execute(sql("activations", "mark_tasks_journaled"), (run_id, prepared.journaled))
         cur.execute(sql("cancel", "set_last_seq"), (last_seq, run_id))
         cancel_ops.cancel_tree(
             cur, run_id, row["parent_run_id"], max_levels=max_levels, instance=instance
@@ -285,9 +312,8 @@ def _finish(
         "error": prepared.outcome_error,
         "continued_to": successor,
     }
-    done = fetch_one(cur, sql("activations", "finish_run"), params)
+    done = fetch_one(cur, sql("activations", "commit_finish"), params)
     if done is None:
         raise Fenced(f"run {run_id}: lease {lease.token} is no longer current")
-    cur.execute(sql("activations", "close_run_work"), {"run_id": run_id})
     if successor is None and done["parent_run_id"] is not None:
         wake_run(cur, done["parent_run_id"])

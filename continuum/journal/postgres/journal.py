@@ -29,8 +29,9 @@ from continuum.db.config import DatabaseConfig
 from continuum.db.pool import create_pool
 from continuum.engine.events import Event
 from continuum.engine.types import ActivationInput, ActivationResult
-from continuum.errors import ConfigurationError
+from continuum.errors import ConfigurationError, PayloadError
 from continuum.journal.postgres import activations, cancel, query, runs, signals, tasks
+from continuum.journal.postgres import batch as batch_ops
 from continuum.journal.postgres.locks import ParentMoved
 from continuum.journal.postgres.statements import Cursor, dumps, fetch_one, sql
 from continuum.journal.records import Lease, NewRun, TaskFinish, TaskLease
@@ -175,6 +176,22 @@ class PostgresJournal:
         """Lease up to ``limit`` due runs (``FOR UPDATE SKIP LOCKED``), rotating tokens."""
         return self._run(lambda cur: runs.claim_due_runs(cur, owner, limit, self.lease_ttl))
 
+    def claim_and_load_due_runs(
+        self, owner: str, limit: int
+    ) -> list[tuple[Lease, ActivationInput]]:
+        """:meth:`claim_due_runs` and every claimed run's activation input, in one
+        transaction (two statements: the load needs a snapshot taken after the claim)."""
+
+        def claim(cur: Cursor) -> list[tuple[Lease, ActivationInput]]:
+            leases = runs.claim_due_runs(cur, owner, limit, self.lease_ttl)
+            loaded = activations.load_activations(
+                cur, leases, max_child_depth=self.max_child_depth, instance=self.instance
+            )
+            # Every claimed run is leased to us under this transaction: all are loaded.
+            return [(lease, loaded[lease.run_id]) for lease in leases]
+
+        return self._run(claim)
+
     def claim_run(self, run_id: str, owner: str) -> Lease | None:
         """Lease one active run that nobody holds (or whose lease expired)."""
         return self._run(lambda cur: runs.claim_run(cur, run_id, owner, self.lease_ttl))
@@ -266,6 +283,43 @@ class PostgresJournal:
                 task_ttl=self.task_lease_ttl,
             )
         )
+
+    def commit_activations(
+        self,
+        items: Sequence[tuple[Lease, ActivationResult, int]],
+        *,
+        task_owner: str,
+    ) -> list[list[TaskLease] | BaseException | None]:
+        """Group commit: ``(lease, result, max_tasks)`` activations in one transaction.
+
+        One outcome per item, in order: the task leases it took (committed, as
+        :meth:`commit_activation_leasing` returns them), an exception for that item alone
+        (:class:`~continuum.errors.Fenced`, or ``PayloadError`` for a value that is not
+        JSON), or ``None`` — not written here, commit it on its own. Shapes the batch
+        does not write (see :mod:`continuum.journal.postgres.batch`) always come back
+        ``None``. An error of the transaction itself propagates: nothing was written.
+        """
+        out: list[list[TaskLease] | BaseException | None] = [None] * len(items)
+        offered: list[int] = []
+        batch: list[batch_ops.BatchItem] = []
+        for k, (lease, result, max_tasks) in enumerate(items):
+            try:
+                prepared = activations.prepare(result)
+            except PayloadError as exc:
+                out[k] = exc
+                continue
+            offered.append(k)
+            batch.append(batch_ops.BatchItem(lease, prepared, max_tasks))
+        if not batch:
+            return out
+        done = self._run(
+            lambda cur: batch_ops.commit_batch(
+                cur, batch, task_owner=task_owner, task_ttl=self.task_lease_ttl
+            )
+        )
+        for k, outcome in zip(offered, done, strict=True):
+            out[k] = outcome
+        return out
 
     # -- signals and cancel -------------------------------------------------------
     def send_signal(self, run_id: str, name: str, payload: Any) -> str:

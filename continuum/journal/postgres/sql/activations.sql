@@ -1,28 +1,33 @@
 -- Named queries of the Postgres journal: loading and committing activations.
 
--- name: load_run
--- Read under the lease: a stale token sees no row (the caller raises Fenced).
-SELECT id, workflow, version_hash, input, last_seq, depth,
-       cancel_requested_at IS NOT NULL AS cancel_requested, now() AS now
-FROM continuum_runs
-WHERE id = %s AND lease_token = %s AND state IN ('running', 'suspended');
-
--- name: pending_signals
-SELECT id, name, payload FROM continuum_signals
-WHERE run_id = %s AND consumed_at IS NULL
-ORDER BY id;
-
--- name: finished_tasks
-SELECT command_seq, state, result, error, attempt FROM continuum_activity_tasks
-WHERE run_id = %s AND state IN ('completed', 'failed') AND NOT journaled;
-
--- name: finished_children
--- A child that continued as new is finished only at its chain's tip, which carries the
--- original child id as correlation_id (and the same parent).
-SELECT correlation_id, state, result, error FROM continuum_runs
-WHERE parent_run_id = %s
-  AND state IN ('completed', 'failed', 'cancelled')
-  AND continued_to_run_id IS NULL;
+-- name: load_activations
+-- Everything an activation reads, for every leased run in the list, in one statement:
+-- the run (only under its current lease: a stale token sees no row and the caller
+-- raises Fenced), its events, unconsumed mailbox, finished-but-unjournaled tasks and
+-- finished children, each aggregated as a JSON array of positional rows. A child that
+-- continued as new is finished only at its chain's tip, which carries the original
+-- child id as correlation_id (and the same parent).
+SELECT r.id, r.workflow, r.version_hash, r.input, r.last_seq, r.depth,
+       r.cancel_requested_at IS NOT NULL AS cancel_requested, now() AS now,
+       (SELECT jsonb_agg(jsonb_build_array(e.seq, e.type, e.command, e.ref_seq, e.data)
+                         ORDER BY e.seq)
+          FROM continuum_events e WHERE e.run_id = r.id) AS events,
+       (SELECT jsonb_agg(jsonb_build_array(s.id, s.name, s.payload) ORDER BY s.id)
+          FROM continuum_signals s
+         WHERE s.run_id = r.id AND s.consumed_at IS NULL) AS signals,
+       (SELECT jsonb_agg(jsonb_build_array(t.command_seq, t.state = 'completed', t.result,
+                                           t.error, t.attempt))
+          FROM continuum_activity_tasks t
+         WHERE t.run_id = r.id AND t.state IN ('completed', 'failed') AND NOT t.journaled)
+           AS tasks,
+       (SELECT jsonb_agg(jsonb_build_array(c.correlation_id, c.state, c.result, c.error))
+          FROM continuum_runs c
+         WHERE c.parent_run_id = r.id
+           AND c.state IN ('completed', 'failed', 'cancelled')
+           AND c.continued_to_run_id IS NULL) AS children
+FROM unnest(%(ids)s::text[], %(tokens)s::bigint[]) AS l(id, token)
+JOIN continuum_runs r ON r.id = l.id AND r.lease_token = l.token
+WHERE r.state IN ('running', 'suspended');
 
 -- name: parent_of
 SELECT parent_run_id FROM continuum_runs WHERE id = %s;
@@ -100,9 +105,23 @@ JOIN continuum_runs p ON p.id = %s
 ON CONFLICT (id) DO NOTHING
 RETURNING id, pg_notify('continuum_run_wake', id);
 
--- name: suspend_run
--- next_wakeup_at was cleared at claim: a value here is a wake that arrived during the
--- activation (signal, finished task or child) and must not be lost. LEAST ignores NULLs.
+-- name: commit_suspend
+-- The hot path of a suspending activation, in one statement (the run row is already
+-- locked and its lease checked by this transaction): the new events, the finished tasks
+-- they journal, and the run handed back. Timers armed by this activation were inserted
+-- by an earlier statement, so the wake-up time sees them. next_wakeup_at was cleared
+-- at claim: a value here is a wake that arrived during the activation (signal,
+-- finished task or child) and must not be lost. LEAST ignores NULLs.
+WITH new_events AS (
+    INSERT INTO continuum_events (run_id, seq, type, command, ref_seq, data)
+    SELECT %(run_id)s, e.seq, e.type, e.command, e.ref_seq, COALESCE(e.data, '{}'::jsonb)
+    FROM jsonb_to_recordset(%(events)s::jsonb)
+        AS e(seq integer, type text, command jsonb, ref_seq integer, data jsonb)
+), journaled AS (
+    UPDATE continuum_activity_tasks SET journaled = true, updated_at = now()
+    WHERE run_id = %(run_id)s AND command_seq = ANY(%(journaled)s::integer[])
+      AND state IN ('completed', 'failed')
+)
 UPDATE continuum_runs
 SET state = 'suspended',
     lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
@@ -114,8 +133,30 @@ SET state = 'suspended',
 WHERE id = %(run_id)s AND lease_token = %(token)s AND state IN ('running', 'suspended')
 RETURNING next_wakeup_at <= now() AS due;
 
--- name: finish_run
--- Terminal transition: CAS on the lease and on the run still being active.
+-- name: commit_finish
+-- The terminal transition of a completing, failing or continuing activation, in one
+-- statement (run row locked and lease checked earlier in the transaction): the new
+-- events, the tasks they journal, the CAS on the lease and on the run still being
+-- active, and the run's leftover work closed — pending and leased tasks discarded (a
+-- late finish is fenced), timers closed. Tasks inserted by this activation were
+-- inserted by an earlier statement, so they are discarded too.
+WITH new_events AS (
+    INSERT INTO continuum_events (run_id, seq, type, command, ref_seq, data)
+    SELECT %(run_id)s, e.seq, e.type, e.command, e.ref_seq, COALESCE(e.data, '{}'::jsonb)
+    FROM jsonb_to_recordset(%(events)s::jsonb)
+        AS e(seq integer, type text, command jsonb, ref_seq integer, data jsonb)
+), journaled AS (
+    UPDATE continuum_activity_tasks SET journaled = true, updated_at = now()
+    WHERE run_id = %(run_id)s AND command_seq = ANY(%(journaled)s::integer[])
+      AND state IN ('completed', 'failed')
+), discarded AS (
+    UPDATE continuum_activity_tasks
+    SET state = 'discarded', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
+        updated_at = now()
+    WHERE run_id = %(run_id)s AND state IN ('pending', 'leased')
+), closed AS (
+    UPDATE continuum_timers SET fired = true WHERE run_id = %(run_id)s AND NOT fired
+)
 UPDATE continuum_runs
 SET state = %(state)s,
     result = %(result)s::jsonb,
@@ -128,18 +169,6 @@ SET state = %(state)s,
     updated_at = now()
 WHERE id = %(run_id)s AND lease_token = %(token)s AND state IN ('running', 'suspended')
 RETURNING parent_run_id, pg_notify('continuum_run_finished', id);
-
--- name: close_run_work
--- Pending and leased tasks of a finished run are discarded (a late finish is fenced),
--- and its timers are closed.
-WITH discarded AS (
-    UPDATE continuum_activity_tasks
-    SET state = 'discarded', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
-        updated_at = now()
-    WHERE run_id = %(run_id)s AND state IN ('pending', 'leased')
-    RETURNING id
-)
-UPDATE continuum_timers SET fired = true WHERE run_id = %(run_id)s AND NOT fired;
 
 -- name: insert_successor
 INSERT INTO continuum_runs
