@@ -10,6 +10,8 @@ at claim time so a crashed attempt counts), and for each one:
 3. records the outcome with ``finish_task`` — fenced by task token *and* attempt, so a
    zombie attempt cannot overwrite a live re-claim (seed v0.6.1). A fenced finish is
    discarded cleanly (``activity.fenced``); it never crashes the worker (seed v0.6.0).
+   Successful attempts finishing together share one transaction (a group finish, see
+   :mod:`continuum.runtime.group_commit`).
 
 Periodically it sweeps tasks whose lease expired back to pending (consuming the
 attempt) or to ``attempts_exhausted`` (``activity_dispatcher.requeued``), so a dead
@@ -34,6 +36,7 @@ from continuum.journal.records import Lease, TaskFinish, TaskLease
 from continuum.runtime.contract import WorkerJournal
 from continuum.runtime.deadline import run_bounded
 from continuum.runtime.execution import AttemptResult
+from continuum.runtime.group_commit import GroupCommitter
 from continuum.runtime.lease import LeaseHeartbeater
 from continuum.runtime.retrying import retry_transient
 from continuum.runtime.service import Service
@@ -41,6 +44,9 @@ from continuum.runtime.service import Service
 _log = logging.getLogger("continuum.runtime.activities")
 
 SWEEP_S = 5.0
+
+Finished = tuple[TaskFinish, Lease | None, ActivationInput | None]
+"""A recorded outcome: the finish, and the run leased to us (with its input) if any."""
 
 
 class RunHandoff(Protocol):
@@ -104,6 +110,10 @@ class ActivityDispatcher(Service):
         self._next_sweep = 0.0
         self._sweep_wanted = threading.Event()
         self.executed = 0
+        # Successful attempts finishing together are recorded by one transaction.
+        self.finisher: GroupCommitter[tuple[TaskLease, Any, bool], Finished] = GroupCommitter(
+            lambda items: journal.finish_tasks(items, owner=owner), name="group finish"
+        )
 
     @property
     def inflight(self) -> int:
@@ -252,31 +262,35 @@ class ActivityDispatcher(Service):
     def _finish(self, lease: TaskLease, out: AttemptResult) -> TaskFinish:
         # A retried finish after a lost ack reports "fenced" (the first one committed);
         # either way the outcome is recorded exactly once.
-        if self.runs is None or not self.runs.reserve():
-            return retry_transient(
-                lambda: self.journal.finish_task(
-                    lease, ok=out.ok, result=out.result, error=out.error
-                ),
-                within_s=self.finish_retry_s,
-            )
         runs = self.runs
+        claim = runs is not None and runs.reserve()
         try:
-            # A lost ack here may leave the run leased to us under a token we never
-            # saw: it is recovered when that lease expires (one TTL), never written.
-            finish, run_lease, loaded = retry_transient(
-                lambda: self.journal.finish_task_and_claim(
-                    lease, self.owner, ok=out.ok, result=out.result, error=out.error
-                ),
-                within_s=self.finish_retry_s,
-            )
+            got = self.finisher.commit((lease, out.result, claim)) if out.ok else None
+            if got is None:
+                got = retry_transient(
+                    lambda: self._finish_alone(lease, out, claim), within_s=self.finish_retry_s
+                )
         except BaseException:
-            runs.unreserve()
+            if runs is not None and claim:
+                runs.unreserve()
             raise
-        if run_lease is not None and loaded is not None:
-            runs.adopt(run_lease, loaded)
-        else:
-            runs.unreserve()
+        finish, run_lease, loaded = got
+        if runs is not None and claim:
+            if run_lease is not None and loaded is not None:
+                runs.adopt(run_lease, loaded)
+            else:
+                runs.unreserve()
         return finish
+
+    def _finish_alone(self, lease: TaskLease, out: AttemptResult, claim: bool) -> Finished:
+        if not claim:
+            finish = self.journal.finish_task(lease, ok=out.ok, result=out.result, error=out.error)
+            return finish, None, None
+        # A lost ack here may leave the run leased to us under a token we never saw: it
+        # is recovered when that lease expires (one TTL), never written.
+        return self.journal.finish_task_and_claim(
+            lease, self.owner, ok=out.ok, result=out.result, error=out.error
+        )
 
     def drain(self, timeout: float | None) -> bool:
         """Wait for in-flight attempts; ``True`` if they all finished in time."""

@@ -85,6 +85,13 @@ class WorkerJournal(Journal, Protocol):
         its own error, or ``None`` (commit it on its own)."""
         ...
 
+    def finish_tasks(
+        self, items: Sequence[tuple[TaskLease, Any, bool]], *, owner: str
+    ) -> list[tuple[TaskFinish, Lease | None, ActivationInput | None] | BaseException | None]:
+        """Group finish ``(lease, result, claim)`` successful attempts; per item the
+        ``finish_task_and_claim`` triple, its own error, or ``None`` (finish it alone)."""
+        ...
+
     def unclaim_tasks(self, leases: Sequence[TaskLease]) -> int:
         """Give back task leases whose attempt never started."""
         ...

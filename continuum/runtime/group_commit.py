@@ -1,17 +1,20 @@
-"""Group commit: activations finishing at the same time share one transaction.
+"""Group commit: writes finishing at the same time share one transaction.
 
-Every run slot of a worker commits its activation through :meth:`GroupCommitter.commit`.
-The first caller to find no commit in progress becomes the *leader*: it takes every
-activation waiting at that moment (its own included) and writes them with the
-journal's ``commit_activations`` — one transaction for the lot, each run still fenced
-by its own lease token. Callers arriving meanwhile wait for the leader; when it is done
-one of them leads the next batch. With nothing else waiting, a commit is a batch of
-one, written at once by its own thread: no extra thread, no added latency when idle.
+Every run slot of a worker commits its activation through a :class:`GroupCommitter`,
+and every activity slot records its task's outcome through another. The first caller
+to find no write in progress becomes the *leader*: it takes every item waiting at that
+moment (its own included) and writes them with one call of the journal's batch method
+(``commit_activations``, ``finish_tasks``) — one transaction for the lot, each run and
+task still fenced by its own token. Callers arriving meanwhile wait for the leader;
+when it is done one of them leads the next batch. With nothing else waiting, a write is
+a batch of one, made at once by its own thread: no extra thread, no added latency when
+the worker is idle.
 
-An activation the batch does not write (see :mod:`continuum.journal.postgres.batch`),
-or every activation of a batch whose transaction failed, is committed on its own by
-the caller through the ordinary path, which keeps its own error handling (a fenced
-lease, a transient database error) exactly as without batching.
+An item the batch does not write (see :mod:`continuum.journal.postgres.batch` and
+:mod:`~continuum.journal.postgres.batch_tasks`), or every item of a batch whose
+transaction failed, is written on its own by the caller through the ordinary path,
+which keeps its own error handling (a fenced lease, a transient database error)
+exactly as without batching.
 """
 
 from __future__ import annotations
@@ -20,52 +23,58 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
-from continuum.engine.types import ActivationResult
 from continuum.journal.postgres.batch import batchable
-from continuum.journal.records import Lease, TaskLease
 
 _log = logging.getLogger("continuum.runtime.group_commit")
-
-BatchCommit = Callable[
-    [Sequence[tuple[Lease, ActivationResult, int]]], list[list[TaskLease] | BaseException | None]
-]
-"""``items -> outcomes``: the journal's ``commit_activations`` for this worker."""
 
 MAX_BATCH = 64
 
 __all__ = ["MAX_BATCH", "GroupCommitter", "batchable"]
 
+I = TypeVar("I")
+R = TypeVar("R")
+
 
 @dataclass(slots=True)
-class _Slot:
-    lease: Lease
-    result: ActivationResult
-    max_tasks: int
+class _Slot(Generic[I, R]):
+    item: I
     done: bool = False
-    outcome: list[TaskLease] | BaseException | None = None
+    outcome: R | BaseException | None = None
 
 
-class GroupCommitter:
-    """Batches concurrent activation commits of one worker (leader/follower)."""
+class GroupCommitter(Generic[I, R]):
+    """Batches concurrent writes of one worker (leader/follower).
 
-    def __init__(self, commit_batch: BatchCommit, *, max_batch: int = MAX_BATCH) -> None:
+    ``commit_batch(items)`` writes a batch in one transaction and returns one outcome
+    per item: its result, its own exception, or ``None`` (write it on your own). The
+    worker has two: activation commits (the journal's ``commit_activations``) and
+    activity task finishes (``finish_tasks``).
+    """
+
+    def __init__(
+        self,
+        commit_batch: Callable[[list[I]], Sequence[R | BaseException | None]],
+        *,
+        max_batch: int = MAX_BATCH,
+        name: str = "group commit",
+    ) -> None:
         self.commit_batch = commit_batch
         self.max_batch = max_batch
+        self.name = name
         self._cond = threading.Condition()
-        self._queue: list[_Slot] = []
+        self._queue: list[_Slot[I, R]] = []
         self._busy = False
         self.batches = 0
         self.batched = 0
 
-    def commit(
-        self, lease: Lease, result: ActivationResult, max_tasks: int
-    ) -> list[TaskLease] | None:
-        """Commit in a group; the task leases taken, or ``None``: commit it on your own.
+    def commit(self, item: I) -> R | None:
+        """Write ``item`` in a group; its result, or ``None``: write it on your own.
 
         Raises the item's own error (``Fenced``, ``PayloadError``) when it has one.
         """
-        slot = _Slot(lease, result, max_tasks)
+        slot: _Slot[I, R] = _Slot(item)
         with self._cond:
             self._queue.append(slot)
         while True:
@@ -82,16 +91,14 @@ class GroupCommitter:
             raise slot.outcome
         return slot.outcome
 
-    def _lead(self, batch: list[_Slot]) -> None:
-        outcomes: Sequence[list[TaskLease] | BaseException | None]
+    def _lead(self, batch: list[_Slot[I, R]]) -> None:
+        outcomes: Sequence[R | BaseException | None]
         try:
-            outcomes = self.commit_batch([(s.lease, s.result, s.max_tasks) for s in batch])
+            outcomes = self.commit_batch([s.item for s in batch])
         except Exception as exc:
-            # Nothing was written: every member commits on its own (and meets the error
+            # Nothing was written: every member writes on its own (and meets the error
             # there, with the ordinary path's handling, if it persists).
-            _log.debug(
-                "group commit of %d activations failed (%s); committing singly", len(batch), exc
-            )
+            _log.debug("%s of %d items failed (%s); writing singly", self.name, len(batch), exc)
             outcomes = [None] * len(batch)
         with self._cond:
             for s, outcome in zip(batch, outcomes, strict=True):

@@ -28,7 +28,7 @@ from continuum.definitions.versions import VersionRegistry
 from continuum.definitions.workflow import Workflow
 from continuum.engine.types import ActivationResult
 from continuum.errors import ContinuumError
-from continuum.journal.records import Lease
+from continuum.journal.records import Lease, TaskLease
 from continuum.runtime.activities import ActivityDispatcher
 from continuum.runtime.dispatcher import RunDispatcher
 from continuum.runtime.driver import RunDriver
@@ -152,6 +152,7 @@ class Worker:
         self._register_versions(versions)
         with inst.connection() as conn:
             ensure_partitions(conn)  # no default partition: never let next month's inserts fail
+        self.committer: GroupCommitter[tuple[Lease, ActivationResult, int], list[TaskLease]]
         self.committer = GroupCommitter(
             lambda items: journal.commit_activations(items, task_owner=self.id)
         )
@@ -245,7 +246,9 @@ class Worker:
         wanted = len(result.new_tasks)
         reserved = self.activities.reserve(wanted) if wanted else 0
         try:
-            grouped = self.committer.commit(lease, result, reserved) if batchable(result) else None
+            grouped = (
+                self.committer.commit((lease, result, reserved)) if batchable(result) else None
+            )
             leases = (
                 grouped
                 if grouped is not None

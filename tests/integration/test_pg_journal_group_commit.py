@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -17,7 +19,7 @@ from test_pg_journal_harness import (
 from continuum.engine.activation import activate
 from continuum.engine.types import ActivationResult
 from continuum.errors import Fenced, PayloadError
-from continuum.journal.records import Lease
+from continuum.journal.records import Lease, TaskLease
 
 
 def _activated(rt: Runtime, run_id: str) -> tuple[Lease, ActivationResult]:
@@ -155,3 +157,67 @@ def test_a_failed_batch_transaction_writes_nothing(pg_dsn: str) -> None:
         with pytest.raises(psycopg.errors.UniqueViolation):
             rt.journal.commit_activations(items, task_owner="w1")
         assert _events(rt, "r0") == [] and rt.state("r0") == "running"
+
+
+# -- group finish of activity tasks ---------------------------------------------------
+
+
+def _leased_tasks(rt: Runtime, n: int) -> list[TaskLease]:
+    for i in range(n):
+        rt.start(activity_flow, f"k{i}", id=f"r{i}")
+    rt.activate_due()
+    return sorted(rt.journal.claim_tasks("w1", 10), key=lambda t: t.run_id)
+
+
+def test_a_group_finish_leases_or_wakes_each_run(pg_dsn: str) -> None:
+    with runtime(pg_dsn) as rt:
+        t0, t1 = _leased_tasks(rt, 2)
+        out = rt.journal.finish_tasks([(t0, "v0", True), (t1, "v1", False)], owner="w1")
+        assert isinstance(out[0], tuple) and isinstance(out[1], tuple)
+        (f0, lease0, loaded0), (f1, lease1, loaded1) = out[0], out[1]
+        assert f0.status == f1.status == "completed"
+        assert lease0 is not None and lease0.owner == "w1" and loaded0 is not None
+        assert [t.result for t in loaded0.finished_tasks.values()] == ["v0"]
+        assert lease1 is None and loaded1 is None
+        assert rt.due_runs() == ["r1"]  # woken, not leased
+        assert rt.journal.claim_run("r0", "w2") is None  # r0 is ours
+        rt.journal.release_run(lease0, timedelta(0))
+        rt.run_until_idle()
+        assert [rt.journal.get_run(r).result for r in ("r0", "r1")] == ["v0", "v1"]
+
+
+def test_a_stale_attempt_in_a_group_finish_is_fenced_alone(pg_dsn: str) -> None:
+    with runtime(pg_dsn) as rt:
+        t0, t1 = _leased_tasks(rt, 2)
+        stale = TaskLease(**{**asdict(t0), "token": t0.token + 1000})
+        out = rt.journal.finish_tasks([(stale, "x", False), (t1, "v1", False)], owner="w1")
+        assert isinstance(out[0], tuple) and out[0][0].status == "fenced"
+        assert isinstance(out[1], tuple) and out[1][0].status == "completed"
+        states = rt.sql("SELECT run_id, state FROM continuum_activity_tasks ORDER BY run_id")
+        assert [s["state"] for s in states] == ["leased", "completed"]
+
+
+def test_a_task_whose_run_is_locked_elsewhere_is_finished_on_its_own(pg_dsn: str) -> None:
+    with runtime(pg_dsn) as rt:
+        t0, t1 = _leased_tasks(rt, 2)
+        with psycopg.connect(pg_dsn) as other:
+            other.execute("SELECT 1 FROM continuum_runs WHERE id = 'r0' FOR UPDATE")
+            out = rt.journal.finish_tasks([(t0, "v0", False), (t1, "v1", False)], owner="w1")
+            assert out[0] is None and isinstance(out[1], tuple)
+        assert rt.journal.finish_task(t0, ok=True, result="v0").status == "completed"
+
+
+def test_a_group_finish_stores_idempotent_results(pg_dsn: str) -> None:
+    with runtime(pg_dsn) as rt:
+        (t0,) = _leased_tasks(rt, 1)
+        rt.sql("UPDATE continuum_activity_tasks SET idempotency_key = 'key-1'")
+        (out,) = rt.journal.finish_tasks([(t0, {"n": 1}, False)], owner="w1")
+        assert isinstance(out, tuple) and out[0].status == "completed"
+        assert rt.journal.idempotent_result(t0.activity, "key-1") == (True, {"n": 1})
+
+
+def test_a_result_that_is_not_json_fails_only_its_own_task(pg_dsn: str) -> None:
+    with runtime(pg_dsn) as rt:
+        t0, t1 = _leased_tasks(rt, 2)
+        out = rt.journal.finish_tasks([(t0, object(), False), (t1, "v1", False)], owner="w1")
+        assert isinstance(out[0], PayloadError) and isinstance(out[1], tuple)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from continuum.engine.types import ActivationResult, Outcome, TimerSpec
@@ -12,7 +11,7 @@ from continuum.errors import Fenced
 from continuum.journal.records import Lease, TaskLease
 from continuum.runtime.group_commit import GroupCommitter, batchable
 
-Items = Sequence[tuple[Lease, ActivationResult, int]]
+Item = tuple[Lease, ActivationResult, int]
 
 
 def _item(run_id: str) -> tuple[Lease, ActivationResult]:
@@ -24,20 +23,20 @@ def test_concurrent_commits_share_batches_and_each_gets_its_own_outcome() -> Non
     first_started = threading.Event()
     release = threading.Event()
 
-    def commit_batch(items: Items) -> list[list[TaskLease] | BaseException | None]:
+    def commit_batch(items: list[Item]) -> list[list[TaskLease] | BaseException | None]:
         seen.append([lease.run_id for lease, _, _ in items])
         if len(seen) == 1:
             first_started.set()
             release.wait(5)  # hold the first batch so the others queue behind it
         return [Fenced(lease.run_id) if lease.run_id == "r3" else [] for lease, _, _ in items]
 
-    committer = GroupCommitter(commit_batch)
+    committer: GroupCommitter[Item, list[TaskLease]] = GroupCommitter(commit_batch)
     results: dict[str, object] = {}
 
     def run(run_id: str) -> None:
         lease, result = _item(run_id)
         try:
-            results[run_id] = committer.commit(lease, result, 0)
+            results[run_id] = committer.commit((lease, result, 0))
         except Fenced as exc:
             results[run_id] = exc
 
@@ -60,12 +59,12 @@ def test_concurrent_commits_share_batches_and_each_gets_its_own_outcome() -> Non
 
 
 def test_a_failed_batch_sends_every_member_to_its_own_commit() -> None:
-    def commit_batch(items: Items) -> list[list[TaskLease] | BaseException | None]:
+    def commit_batch(items: list[Item]) -> list[list[TaskLease] | BaseException | None]:
         raise ConnectionError("server closed the connection")
 
-    committer = GroupCommitter(commit_batch)
+    committer: GroupCommitter[Item, list[TaskLease]] = GroupCommitter(commit_batch)
     lease, result = _item("r0")
-    assert committer.commit(lease, result, 0) is None
+    assert committer.commit((lease, result, 0)) is None
 
 
 def test_only_plain_shapes_are_offered_to_a_batch() -> None:

@@ -101,7 +101,8 @@ def commit_batch(
         pending = [r["run_id"] for r in task_rows if r["state"] != "leased"]
         if pending:
             cur.execute(sql("activations", "notify"), ("continuum_task_ready", pending[0]))
-    done = fetch_all(cur, sql("batch", "commit_runs"), {"batch": batch})
+    ids = [items[k].lease.run_id for k in accepted]
+    done = fetch_all(cur, sql("batch", "commit_runs"), {"batch": batch, "ids": ids})
     if len(done) != len(accepted):
         # Every accepted row is locked by us with a matching token: a miss is a bug, and
         # raising rolls the whole batch back so each item commits on its own.

@@ -30,7 +30,7 @@ from continuum.db.pool import create_pool
 from continuum.engine.events import Event
 from continuum.engine.types import ActivationInput, ActivationResult
 from continuum.errors import ConfigurationError, PayloadError
-from continuum.journal.postgres import activations, cancel, query, runs, signals, tasks
+from continuum.journal.postgres import activations, batch_tasks, cancel, query, runs, signals, tasks
 from continuum.journal.postgres import batch as batch_ops
 from continuum.journal.postgres.locks import ParentMoved
 from continuum.journal.postgres.statements import Cursor, dumps, fetch_one, sql
@@ -387,6 +387,46 @@ class PostgresJournal:
             return done, run_lease, inp
 
         return self._run(finish)
+
+    def finish_tasks(
+        self, items: Sequence[tuple[TaskLease, Any, bool]], *, owner: str
+    ) -> list[tuple[TaskFinish, Lease | None, ActivationInput | None] | BaseException | None]:
+        """Group finish: ``(lease, result, claim)`` successful attempts in one transaction.
+
+        Per item, in order: ``(finish, run lease, activation input)`` as
+        :meth:`finish_task_and_claim` returns them (with ``claim`` false the run is only
+        woken), an exception for that item alone (``PayloadError``), or ``None`` — not
+        recorded here, finish it on its own. An error of the transaction propagates.
+        """
+        out: list[
+            tuple[TaskFinish, Lease | None, ActivationInput | None] | BaseException | None
+        ] = [None] * len(items)
+        offered: list[int] = []
+        batch: list[batch_tasks.FinishItem] = []
+        for k, (lease, result, claim) in enumerate(items):
+            try:
+                payload = tasks.prepare_finish(lease, True, result, None)
+            except PayloadError as exc:
+                out[k] = exc
+                continue
+            assert payload is not None
+            offered.append(k)
+            batch.append(batch_tasks.FinishItem(lease, payload, claim))
+        if not batch:
+            return out
+        done = self._run(
+            lambda cur: batch_tasks.finish_batch(
+                cur,
+                batch,
+                owner=owner,
+                ttl=self.lease_ttl,
+                max_child_depth=self.max_child_depth,
+                instance=self.instance,
+            )
+        )
+        for k, outcome in zip(offered, done, strict=True):
+            out[k] = outcome
+        return out
 
     def unclaim_tasks(self, leases: Sequence[TaskLease]) -> int:
         """Give back task leases whose attempt never started (the attempt is not counted)."""

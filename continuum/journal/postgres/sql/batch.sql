@@ -41,6 +41,9 @@ RETURNING id, run_id, command_seq, kind, activity, args, idempotency_key, attemp
 -- keeps a wake that arrived during the activation, LEAST ignores NULLs) or finished
 -- (CAS on the lease and on the run still being active; its pending and leased tasks are
 -- discarded and its timers closed). Tasks inserted by insert_tasks above are visible.
+-- Every table is reached through %(ids)s (the batch's run ids) on an index, so the plan
+-- stays an index walk whatever the statistics say (a generic plan made while the tables
+-- were small must not scan them once they have grown).
 WITH b AS (
     SELECT * FROM jsonb_to_recordset(%(batch)s::jsonb)
         AS b(run_id text, token bigint, last_seq integer, state text, result jsonb,
@@ -53,18 +56,20 @@ WITH b AS (
 ), journaled AS (
     UPDATE continuum_activity_tasks AS t SET journaled = true, updated_at = now()
     FROM b CROSS JOIN LATERAL jsonb_array_elements(b.journaled) AS j(seq)
-    WHERE t.run_id = b.run_id AND t.command_seq = j.seq::integer
-      AND t.state IN ('completed', 'failed')
+    WHERE t.run_id = ANY(%(ids)s::text[]) AND t.run_id = b.run_id
+      AND t.command_seq = j.seq::integer AND t.state IN ('completed', 'failed')
 ), discarded AS (
     UPDATE continuum_activity_tasks AS t
     SET state = 'discarded', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
         updated_at = now()
     FROM b
-    WHERE b.state <> 'suspended' AND t.run_id = b.run_id AND t.state IN ('pending', 'leased')
+    WHERE t.run_id = ANY(%(ids)s::text[]) AND b.state <> 'suspended' AND t.run_id = b.run_id
+      AND t.state IN ('pending', 'leased')
 ), closed AS (
     UPDATE continuum_timers AS tm SET fired = true
     FROM b
-    WHERE b.state <> 'suspended' AND tm.run_id = b.run_id AND NOT tm.fired
+    WHERE tm.run_id = ANY(%(ids)s::text[]) AND b.state <> 'suspended' AND tm.run_id = b.run_id
+      AND NOT tm.fired
 )
 UPDATE continuum_runs AS r
 SET state = b.state,
@@ -79,7 +84,63 @@ SET state = b.state,
         END,
     updated_at = now()
 FROM b
-WHERE r.id = b.run_id AND r.lease_token = b.token AND r.state IN ('running', 'suspended')
+WHERE r.id = ANY(%(ids)s::text[]) AND r.id = b.run_id AND r.lease_token = b.token
+  AND r.state IN ('running', 'suspended')
 RETURNING r.id, r.next_wakeup_at <= now() AS due,
           CASE WHEN b.state <> 'suspended' THEN pg_notify('continuum_run_finished', r.id) END
               AS notified;
+
+-- name: lock_task_runs
+-- Group finish of activity tasks: the tasks' runs first (the lock order of every writer:
+-- run before task), without waiting — a run locked right now is left out and its task
+-- finished on its own.
+SELECT t.id AS task_id, r.id AS run_id
+FROM continuum_activity_tasks t JOIN continuum_runs r ON r.id = t.run_id
+WHERE t.id = ANY(%s::bigint[]) AND r.id = ANY(%s::text[])
+ORDER BY r.id
+FOR UPDATE OF r SKIP LOCKED;
+
+-- name: complete_tasks
+-- Each completion is fenced by the task's id, lease token, attempt and state, exactly as
+-- complete_task; results with an idempotency key are stored for reuse.
+WITH f AS (
+    SELECT * FROM jsonb_to_recordset(%s::jsonb)
+        AS f(id bigint, token bigint, attempt integer, result jsonb)
+), done AS (
+    UPDATE continuum_activity_tasks AS t
+    SET state = 'completed', result = COALESCE(f.result, 'null'::jsonb),
+        lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = now()
+    FROM f
+    WHERE t.id = ANY(%s::bigint[]) AND t.id = f.id AND t.lease_token = f.token AND t.attempt = f.attempt
+      AND t.state = 'leased'
+    RETURNING t.id, t.run_id, t.activity, t.idempotency_key, t.result
+), saved AS (
+    INSERT INTO continuum_activity_results (activity, idempotency_key, result)
+    SELECT activity, idempotency_key, result FROM done WHERE idempotency_key IS NOT NULL
+    ON CONFLICT (activity, idempotency_key) DO NOTHING
+)
+SELECT id, run_id FROM done;
+
+-- name: claim_or_wake_runs
+-- The runs of completed tasks, locked by this transaction. One asked for (claim) that
+-- nobody holds, or whose lease expired, is leased to %(owner)s; any other is made due now
+-- and announced (its holder's commit sees the wake).
+UPDATE continuum_runs AS r
+SET lease_owner = CASE WHEN c.take THEN %(owner)s ELSE r.lease_owner END,
+    lease_token = CASE WHEN c.take THEN nextval('continuum_lease_token_seq')
+                       ELSE r.lease_token END,
+    lease_expires_at = CASE WHEN c.take THEN now() + %(ttl)s::interval
+                            ELSE r.lease_expires_at END,
+    next_wakeup_at = CASE WHEN c.take THEN NULL ELSE LEAST(r.next_wakeup_at, now()) END,
+    state = CASE WHEN c.take THEN 'running' ELSE r.state END,
+    updated_at = now()
+FROM (
+    SELECT u.id,
+           u.claim AND (o.lease_token IS NULL OR o.lease_expires_at < now()) AS take
+    FROM unnest(%(ids)s::text[], %(claim)s::boolean[]) AS u(id, claim)
+    JOIN continuum_runs o ON o.id = u.id
+    WHERE o.id = ANY(%(ids)s::text[])
+) AS c
+WHERE r.id = ANY(%(ids)s::text[]) AND r.id = c.id AND r.state IN ('running', 'suspended')
+RETURNING r.id, c.take AS claimed, r.lease_owner, r.lease_token, r.workflow, r.version_hash,
+          CASE WHEN NOT c.take THEN pg_notify('continuum_run_wake', r.id) END AS notified;
