@@ -6,7 +6,9 @@ Prints JSON. In the same run it measures the machine's single-row commit rate (o
 INSERT per transaction, the same number of client connections as the worker uses) so
 the workflow figures read as a fraction of what this server can commit at all:
 ``steps_per_s / single_row_commits_per_s`` (targets: builtin >= 0.35, local >= 0.70).
-Transactions per step come from ``pg_stat_database.xact_commit``.
+Transactions per step come from ``pg_stat_database.xact_commit``. CPU per step (this
+process, and the server's backends when they run on this host) is reported too: unlike
+rates, it does not move much when other work shares the machine.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -75,6 +79,25 @@ def commit_rate(dsn: str, clients: int, seconds: float) -> float:
     return sum(counts) / (time.monotonic() - started)
 
 
+def postgres_cpu_s() -> float | None:
+    """CPU seconds used so far by PostgreSQL processes on this host (Linux), if visible."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    total = 0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if "(postgres)" in stat:
+            fields = stat.rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def run_mode(dsn: str, flow: Any, runs: int, max_runs: int, max_activities: int) -> dict[str, Any]:
     """Insert ``runs`` runs, start a worker, time until every run completed."""
     with Client(dsn, instance=f"bench-{flow.name}") as client:
@@ -83,6 +106,7 @@ def run_mode(dsn: str, flow: Any, runs: int, max_runs: int, max_activities: int)
         polls = 0
         worker = Worker(client, workflows=[flow], max_runs=max_runs, max_activities=max_activities)
         started = time.monotonic()
+        cpu_before, pg_before = time.process_time(), postgres_cpu_s()
         worker.start()
         with psycopg.connect(dsn, autocommit=True) as conn:
             while True:
@@ -98,6 +122,11 @@ def run_mode(dsn: str, flow: Any, runs: int, max_runs: int, max_activities: int)
                     break
                 time.sleep(0.02)
         elapsed = time.monotonic() - started
+        cpu, pg_after = time.process_time() - cpu_before, postgres_cpu_s()
+        groups = {
+            "activation_commits_per_transaction": _ratio(worker.committer),
+            "task_finishes_per_transaction": _ratio(worker.activities.finisher),
+        }
         worker.stop()
         after = xact_commits(dsn)
     steps = runs * 3
@@ -109,7 +138,18 @@ def run_mode(dsn: str, flow: Any, runs: int, max_runs: int, max_activities: int)
         "workflows_per_s": round(runs / elapsed, 1),
         "steps_per_s": round(steps / elapsed, 1),
         "transactions_per_step": round(xacts / steps, 2),
+        "worker_cpu_ms_per_step": round(cpu / steps * 1000, 3),
+        "postgres_cpu_ms_per_step": (
+            None
+            if pg_before is None or pg_after is None
+            else round((pg_after - pg_before) / steps * 1000, 3)
+        ),
+        "group_commit": groups,
     }
+
+
+def _ratio(committer: Any) -> float | None:
+    return round(committer.batched / committer.batches, 2) if committer.batches else None
 
 
 def main() -> None:
