@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -182,6 +183,29 @@ def prepare(result: ActivationResult) -> PreparedCommit:
     return out
 
 
+def run_document(
+    lease: Lease,
+    prepared: PreparedCommit,
+    last_seq: int,
+    *,
+    lease_tasks: int = 0,
+    continued_to: str | None = None,
+) -> str:
+    """One run's part of the ``batch`` parameter of ``commit_runs`` (sql/batch.sql),
+    spliced from the pieces :func:`prepare` already serialized."""
+    kind = prepared.result.outcome.kind
+    state = "completed" if kind == "continued" else kind
+    return (
+        f'{{"run_id":{json.dumps(lease.run_id)},"token":{lease.token},'
+        f'"last_seq":{last_seq},"state":"{state}",'
+        f'"result":{prepared.outcome_result or "null"},'
+        f'"error":{prepared.outcome_error or "null"},'
+        f'"continued_to":{json.dumps(continued_to)},'
+        f'"events":{prepared.events or "[]"},"journaled":{json.dumps(prepared.journaled)},'
+        f'"tasks":{prepared.tasks or "[]"},"lease_n":{lease_tasks}}}'
+    )
+
+
 def commit_activation(
     cur: Cursor,
     lease: Lease,
@@ -266,18 +290,8 @@ def _finish(
 ) -> None:
     outcome = prepared.result.outcome
     run_id = lease.run_id
-    # Events and the tasks they journal ride in the statement that hands the run back.
-    base = {
-        "run_id": run_id,
-        "token": lease.token,
-        "last_seq": last_seq,
-        "events": prepared.events,
-        "journaled": prepared.journaled,
-    }
     if outcome.kind == "suspended":
-        done = fetch_one(cur, sql("activations", "commit_suspend"), base)
-        if done is None:
-            raise Fenced(f"run {run_id}: lease {lease.token} is no longer current")
+        done = _commit_run(cur, lease, prepared, last_seq)
         if done["due"]:  # a wake arrived while we held the lease: tell the dispatchers again
             cur.execute(sql("activations", "notify"), ("continuum_run_wake", run_id))
         return
@@ -305,15 +319,23 @@ def _finish(
         )
         cur.execute(sql("activations", "move_signals"), (successor, run_id))
         cur.execute(sql("activations", "move_children"), (successor, run_id))
-    params = {
-        **base,
-        "state": "completed" if outcome.kind == "continued" else outcome.kind,
-        "result": prepared.outcome_result,
-        "error": prepared.outcome_error,
-        "continued_to": successor,
-    }
-    done = fetch_one(cur, sql("activations", "commit_finish"), params)
-    if done is None:
-        raise Fenced(f"run {run_id}: lease {lease.token} is no longer current")
+    done = _commit_run(cur, lease, prepared, last_seq, continued_to=successor)
     if successor is None and done["parent_run_id"] is not None:
         wake_run(cur, done["parent_run_id"])
+
+
+def _commit_run(
+    cur: Cursor,
+    lease: Lease,
+    prepared: PreparedCommit,
+    last_seq: int,
+    *,
+    continued_to: str | None = None,
+) -> dict[str, Any]:
+    """Events, journaled tasks and the run's transition: ``commit_runs`` for one run."""
+    doc = run_document(lease, prepared, last_seq, continued_to=continued_to)
+    params = {"batch": f"[{doc}]", "ids": [lease.run_id]}
+    row = fetch_one(cur, sql("batch", "commit_runs"), params)
+    if row is None:
+        raise Fenced(f"run {lease.run_id}: lease {lease.token} is no longer current")
+    return row

@@ -14,14 +14,13 @@ the ordinary path, after this transaction.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from continuum.engine.types import ActivationResult
 from continuum.errors import Fenced
-from continuum.journal.postgres.activations import PreparedCommit
+from continuum.journal.postgres.activations import PreparedCommit, run_document
 from continuum.journal.postgres.statements import Cursor, fetch_all, sql
 from continuum.journal.postgres.tasks import task_lease
 from continuum.journal.records import Lease, TaskLease
@@ -116,14 +115,6 @@ def commit_batch(
 
 
 def _document(item: BatchItem, locked_seq: int) -> str:
-    """The item's part of the batch parameter, spliced from its serialized pieces."""
-    p = item.prepared
-    events = p.result.new_events
+    events = item.prepared.result.new_events
     last_seq = events[-1].seq if events else locked_seq
-    return (
-        f'{{"run_id":{json.dumps(item.lease.run_id)},"token":{item.lease.token},'
-        f'"last_seq":{last_seq},"state":"{p.result.outcome.kind}",'
-        f'"result":{p.outcome_result or "null"},"error":{p.outcome_error or "null"},'
-        f'"events":{p.events or "[]"},"journaled":{json.dumps(p.journaled)},'
-        f'"tasks":{p.tasks or "[]"},"lease_n":{item.lease_tasks}}}'
-    )
+    return run_document(item.lease, item.prepared, last_seq, lease_tasks=item.lease_tasks)

@@ -38,6 +38,9 @@ from continuum.journal.records import Lease, NewRun, TaskFinish, TaskLease
 from continuum.models import Page, RunInfo
 
 T = TypeVar("T")
+X = TypeVar("X")
+P = TypeVar("P")
+R = TypeVar("R")
 
 _PARENT_MOVED_RETRIES = 20
 
@@ -299,26 +302,41 @@ class PostgresJournal:
         does not write (see :mod:`continuum.journal.postgres.batch`) always come back
         ``None``. An error of the transaction itself propagates: nothing was written.
         """
-        out: list[list[TaskLease] | BaseException | None] = [None] * len(items)
+
+        def prepare(item: tuple[Lease, ActivationResult, int]) -> batch_ops.BatchItem:
+            lease, result, max_tasks = item
+            return batch_ops.BatchItem(lease, activations.prepare(result), max_tasks)
+
+        return self._batch(
+            items,
+            prepare,
+            lambda cur, batch: batch_ops.commit_batch(
+                cur, batch, task_owner=task_owner, task_ttl=self.task_lease_ttl
+            ),
+        )
+
+    def _batch(
+        self,
+        items: Sequence[X],
+        prepare: Callable[[X], P],
+        write: Callable[[Cursor, list[P]], Sequence[R | BaseException | None]],
+    ) -> list[R | BaseException | None]:
+        """Serialize every item (a ``PayloadError`` is that item's outcome alone), then
+        write the rest in one transaction; outcomes come back in the items' order."""
+        out: list[R | BaseException | None] = [None] * len(items)
         offered: list[int] = []
-        batch: list[batch_ops.BatchItem] = []
-        for k, (lease, result, max_tasks) in enumerate(items):
+        batch: list[P] = []
+        for k, item in enumerate(items):
             try:
-                prepared = activations.prepare(result)
+                batch.append(prepare(item))
             except PayloadError as exc:
                 out[k] = exc
                 continue
             offered.append(k)
-            batch.append(batch_ops.BatchItem(lease, prepared, max_tasks))
-        if not batch:
-            return out
-        done = self._run(
-            lambda cur: batch_ops.commit_batch(
-                cur, batch, task_owner=task_owner, task_ttl=self.task_lease_ttl
-            )
-        )
-        for k, outcome in zip(offered, done, strict=True):
-            out[k] = outcome
+        if batch:
+            done = self._run(lambda cur: write(cur, batch))
+            for k, outcome in zip(offered, done, strict=True):
+                out[k] = outcome
         return out
 
     # -- signals and cancel -------------------------------------------------------
@@ -398,35 +416,24 @@ class PostgresJournal:
         woken), an exception for that item alone (``PayloadError``), or ``None`` — not
         recorded here, finish it on its own. An error of the transaction propagates.
         """
-        out: list[
-            tuple[TaskFinish, Lease | None, ActivationInput | None] | BaseException | None
-        ] = [None] * len(items)
-        offered: list[int] = []
-        batch: list[batch_tasks.FinishItem] = []
-        for k, (lease, result, claim) in enumerate(items):
-            try:
-                payload = tasks.prepare_finish(lease, True, result, None)
-            except PayloadError as exc:
-                out[k] = exc
-                continue
-            assert payload is not None
-            offered.append(k)
-            batch.append(batch_tasks.FinishItem(lease, payload, claim))
-        if not batch:
-            return out
-        done = self._run(
-            lambda cur: batch_tasks.finish_batch(
+
+        def prepare(item: tuple[TaskLease, Any, bool]) -> batch_tasks.FinishItem:
+            lease, result, claim = item
+            payload = tasks.prepare_finish(lease, True, result, None)
+            return batch_tasks.FinishItem(lease, payload or "null", claim)
+
+        return self._batch(
+            items,
+            prepare,
+            lambda cur, batch: batch_tasks.finish_batch(
                 cur,
                 batch,
                 owner=owner,
                 ttl=self.lease_ttl,
                 max_child_depth=self.max_child_depth,
                 instance=self.instance,
-            )
+            ),
         )
-        for k, outcome in zip(offered, done, strict=True):
-            out[k] = outcome
-        return out
 
     def unclaim_tasks(self, leases: Sequence[TaskLease]) -> int:
         """Give back task leases whose attempt never started (the attempt is not counted)."""

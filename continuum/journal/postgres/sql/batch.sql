@@ -37,7 +37,8 @@ RETURNING id, run_id, command_seq, kind, activity, args, idempotency_key, attemp
           max_attempts, timeout_ms, lease_token, lease_owner, now() AS claimed_at, state;
 
 -- name: commit_runs
--- Events, the tasks they journal, and each run handed back: suspended (its wake-up time
+-- Also the last statement of a single commit (a batch of one). Events, the tasks they
+-- journal, and each run handed back: suspended (its wake-up time
 -- keeps a wake that arrived during the activation, LEAST ignores NULLs) or finished
 -- (CAS on the lease and on the run still being active; its pending and leased tasks are
 -- discarded and its timers closed). Tasks inserted by insert_tasks above are visible.
@@ -47,7 +48,7 @@ RETURNING id, run_id, command_seq, kind, activity, args, idempotency_key, attemp
 WITH b AS (
     SELECT * FROM jsonb_to_recordset(%(batch)s::jsonb)
         AS b(run_id text, token bigint, last_seq integer, state text, result jsonb,
-             error jsonb, events jsonb, journaled jsonb)
+             error jsonb, continued_to text, events jsonb, journaled jsonb)
 ), new_events AS (
     INSERT INTO continuum_events (run_id, seq, type, command, ref_seq, data)
     SELECT b.run_id, e.seq, e.type, e.command, e.ref_seq, COALESCE(e.data, '{}'::jsonb)
@@ -75,6 +76,8 @@ UPDATE continuum_runs AS r
 SET state = b.state,
     result = CASE WHEN b.state = 'suspended' THEN r.result ELSE b.result END,
     error = CASE WHEN b.state = 'suspended' THEN r.error ELSE b.error END,
+    continued_to_run_id = CASE WHEN b.state = 'suspended' THEN r.continued_to_run_id
+                               ELSE b.continued_to END,
     last_seq = b.last_seq,
     finished_at = CASE WHEN b.state = 'suspended' THEN r.finished_at ELSE now() END,
     lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
@@ -86,7 +89,7 @@ SET state = b.state,
 FROM b
 WHERE r.id = ANY(%(ids)s::text[]) AND r.id = b.run_id AND r.lease_token = b.token
   AND r.state IN ('running', 'suspended')
-RETURNING r.id, r.next_wakeup_at <= now() AS due,
+RETURNING r.id, r.parent_run_id, r.next_wakeup_at <= now() AS due,
           CASE WHEN b.state <> 'suspended' THEN pg_notify('continuum_run_finished', r.id) END
               AS notified;
 
