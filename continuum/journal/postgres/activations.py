@@ -250,14 +250,10 @@ def commit_activation(
         last_seq = result.new_events[-1].seq
     leased: list[TaskLease] = []
     if prepared.tasks is not None:
-        params = {
-            "run_id": run_id,
-            "tasks": prepared.tasks,
-            "lease_n": lease_tasks if task_owner is not None else 0,
-            "owner": task_owner,
-            "ttl": task_ttl,
-        }
-        rows = fetch_all(cur, sql("activations", "insert_tasks"), params)
+        lease_n = lease_tasks if task_owner is not None else 0
+        doc = run_document(lease, prepared, last_seq, lease_tasks=lease_n)
+        params = {"batch": f"[{doc}]", "owner": task_owner, "ttl": task_ttl}
+        rows = fetch_all(cur, sql("batch", "insert_tasks"), params)
         leased = [task_lease(r) for r in rows if r["state"] == "leased"]
         if len(leased) < len(rows):
             cur.execute(sql("activations", "notify"), ("continuum_task_ready", run_id))

@@ -41,29 +41,6 @@ SELECT %s, e.seq, e.type, e.command, e.ref_seq, COALESCE(e.data, '{}'::jsonb)
 FROM jsonb_to_recordset(%s::jsonb) AS e(seq integer, type text, command jsonb, ref_seq integer,
                                         data jsonb);
 
--- name: insert_tasks
--- The first %(lease_n)s tasks are inserted already leased to %(owner)s (attempt 1, a
--- fresh token), exactly as claim_tasks would lease them, so the committing worker runs
--- them without a claim transaction. The rest are pending for any worker.
-INSERT INTO continuum_activity_tasks
-    (run_id, command_seq, kind, activity, args, idempotency_key, state, attempt, max_attempts,
-     timeout_ms, backoff, available_at, lease_owner, lease_token, lease_expires_at)
-SELECT %(run_id)s, t.command_seq, t.kind, t.activity, t.args, t.idempotency_key,
-       CASE WHEN t.n <= %(lease_n)s THEN 'leased' ELSE 'pending' END,
-       CASE WHEN t.n <= %(lease_n)s THEN 1 ELSE 0 END,
-       t.max_attempts, t.timeout_ms, COALESCE(t.backoff, '{}'::jsonb), now(),
-       CASE WHEN t.n <= %(lease_n)s THEN %(owner)s::text END,
-       CASE WHEN t.n <= %(lease_n)s THEN nextval('continuum_lease_token_seq') END,
-       CASE WHEN t.n <= %(lease_n)s THEN now() + %(ttl)s::interval END
-FROM ROWS FROM (
-    jsonb_to_recordset(%(tasks)s::jsonb)
-        AS (command_seq integer, kind text, activity text, args jsonb, idempotency_key text,
-            max_attempts integer, timeout_ms bigint, backoff jsonb)
-) WITH ORDINALITY AS t(command_seq, kind, activity, args, idempotency_key, max_attempts,
-                       timeout_ms, backoff, n)
-RETURNING id, run_id, command_seq, kind, activity, args, idempotency_key, attempt,
-          max_attempts, timeout_ms, lease_token, lease_owner, now() AS claimed_at, state;
-
 -- name: insert_timers
 INSERT INTO continuum_timers (run_id, seq, fire_at)
 SELECT %s, t.seq, t.fire_at

@@ -14,7 +14,7 @@ ORDER BY id
 FOR UPDATE SKIP LOCKED;
 
 -- name: insert_tasks
--- Per run, the first lease_n new tasks are inserted already leased to %(owner)s (attempt
+-- Also used by a single commit (a batch of one). Per run, the first lease_n new tasks are inserted already leased to %(owner)s (attempt
 -- 1, a fresh token), exactly as claim_tasks would lease them; the rest are pending.
 INSERT INTO continuum_activity_tasks
     (run_id, command_seq, kind, activity, args, idempotency_key, state, attempt, max_attempts,
