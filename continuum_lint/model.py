@@ -1,30 +1,23 @@
-"""A parsed module: metadata, workflow/pure functions, and name resolution.
+"""A parsed module: workflow/pure functions, positions, and name resolution.
 
-Names are resolved with libcst's qualified-name metadata (imports and ``as`` aliases),
-then by what that metadata leaves out: assignment aliases (``D = datetime.datetime``),
-values built from tracked classes (``client = continuum.Client()``), parameters
-annotated with them, ``getattr(x, "literal")`` and star imports.
+Names are resolved through :mod:`continuum_lint.names` (imports and ``as`` aliases,
+parameters and local assignments shadowing them, nested scopes, ``global``/``nonlocal``)
+and then by following values: assignment aliases (``D = datetime.datetime``), values
+built from tracked classes (``client = continuum.Client()``), parameters annotated with
+them, ``getattr(x, "literal")`` and star imports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import ast
+import re
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-import libcst as cst
-from libcst.metadata import (
-    Assignment,
-    CodeRange,
-    GlobalScope,
-    MetadataWrapper,
-    PositionProvider,
-    QualifiedNameSource,
-    Scope,
-    ScopeProvider,
-)
-
 from continuum_lint.denylist import Denylist
+from continuum_lint.names import Binding, BindingKind, NameTable, builtin_name
 from continuum_lint.trust import (
     CLIENT_TYPES,
     DECORATORS,
@@ -32,9 +25,10 @@ from continuum_lint.trust import (
     WORKFLOW_API,
     normalize_continuum,
 )
-from continuum_lint.walk import children
+from continuum_lint.walk import call_args, is_string
 
 Kind = Literal["workflow", "pure", "activity", "plain"]
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 TRACKED_TYPES: frozenset[str] = frozenset(
     {f"continuum.{name}" for name in CLIENT_TYPES}
@@ -42,8 +36,8 @@ TRACKED_TYPES: frozenset[str] = frozenset(
 )
 """Classes whose instances the resolver follows through variables (``c = Client()``)."""
 
-_EXTERNAL = (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN)
 _MAX_DEPTH = 8
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(eq=False)
@@ -51,14 +45,14 @@ class FunctionInfo:
     """A function the scanner may check: top-level or a method of a top-level class."""
 
     name: str
-    node: cst.FunctionDef
+    node: FunctionNode
     kind: Kind
     module: ModuleInfo
 
     @property
     def line(self) -> int:
         """The line of the ``def``."""
-        return self.module.position(self.node)[0]
+        return self.node.lineno
 
 
 @dataclass(eq=False)
@@ -67,44 +61,98 @@ class ModuleInfo:
 
     path: str
     source: str
-    wrapper: MetadataWrapper
+    tree: ast.Module
     denylist: Denylist
-    scopes: Mapping[cst.CSTNode, Scope | None] = field(default_factory=dict)
-    positions: Mapping[cst.CSTNode, CodeRange] | None = None
+    names: NameTable
     functions: dict[str, FunctionInfo] = field(default_factory=dict)
-    classes: dict[str, cst.ClassDef] = field(default_factory=dict)
-    values: dict[int, cst.BaseExpression] = field(default_factory=dict)
-    star_modules: list[str] = field(default_factory=list)
+    classes: dict[str, ast.ClassDef] = field(default_factory=dict)
     uses_sagas: bool = False
-    check_sagas: bool = True
+    _lines: list[str] | None = field(default=None, init=False, repr=False)
 
     @classmethod
-    def parse(cls, source: str, path: str, denylist: Denylist) -> ModuleInfo:
-        """Parse ``source`` (raises ``libcst.ParserSyntaxError``) and index it."""
-        wrapper = MetadataWrapper(cst.parse_module(source), unsafe_skip_copy=True)
-        info = cls(path, source, wrapper, denylist)
-        info.scopes = wrapper.resolve(ScopeProvider)
-        info.check_sagas = "compensat" in source
-        _Indexer(info).walk(wrapper.module)
+    def parse(
+        cls, source: str, path: str, denylist: Denylist, tree: ast.Module | None = None
+    ) -> ModuleInfo:
+        """Index ``source``, parsing it unless its ``tree`` is given.
+
+        Raises ``SyntaxError`` (or ``ValueError``) when the source does not parse.
+        """
+        source = source.removeprefix("\ufeff")
+        if tree is None:
+            with warnings.catch_warnings():
+                # SyntaxWarnings (``x is 1``, bad escapes) are the compiler's to report.
+                warnings.simplefilter("ignore")
+                tree = ast.parse(source, filename=path)
+        info = cls(path, source, tree, denylist, NameTable.build(tree))
+        _index(info, tree.body, ())
+        for function in info.functions.values():
+            function.kind = info.decorator_kind(function.node)
+        info.uses_sagas = "compensat" in source and _uses_sagas(info)
         return info
 
     @property
-    def module(self) -> cst.Module:
-        """The parsed module."""
-        return self.wrapper.module
+    def star_modules(self) -> list[str]:
+        """Modules imported with ``from m import *``."""
+        return self.names.star_modules
 
-    def position(self, node: cst.CSTNode) -> tuple[int, int]:
-        """1-based line and 0-based column of ``node``.
+    # -- positions and source text ----------------------------------------------------
 
-        Positions cost a full code-generation pass, so they are computed on first use:
-        a workflow file without findings never pays for them.
-        """
-        if self.positions is None:
-            self.positions = self.wrapper.resolve(PositionProvider)
-        where = self.positions.get(node)
-        if where is None:
+    @property
+    def lines(self) -> list[str]:
+        """The source lines, split the way the parser counts them."""
+        if self._lines is None:
+            self._lines = _LINE_BREAK.split(self.source)
+        return self._lines
+
+    def _column(self, line: int, offset: int) -> int:
+        """A UTF-8 byte offset on ``line`` (as ``ast`` gives it) as a character column."""
+        if self.source.isascii() or not 0 < line <= len(self.lines):
+            return offset
+        text = self.lines[line - 1]
+        return len(text.encode("utf-8")[:offset].decode("utf-8", errors="replace"))
+
+    def position(self, node: ast.AST) -> tuple[int, int]:
+        """1-based line and 0-based (character) column of ``node``."""
+        line = getattr(node, "lineno", None)
+        if line is None:
             return (1, 0)
-        return (where.start.line, where.start.column)
+        return (line, self._column(line, node.col_offset))  # type: ignore[attr-defined]
+
+    def decorator_position(self, expr: ast.expr) -> tuple[int, int]:
+        """Where the ``@`` of the decorator ``expr`` is."""
+        line, col = self.position(expr)
+        if 0 < line <= len(self.lines):
+            at = self.lines[line - 1].rfind("@", 0, col)
+            if at >= 0:
+                return (line, at)
+        return (line, col)
+
+    def segment(self, node: ast.AST, within: ast.AST | None = None) -> str:
+        """The source text of ``node`` (empty if it has no position).
+
+        ``within`` is an enclosing node that starts where ``node`` does up to opening
+        parentheses (``(a * b)()`` for the callee ``a * b``): those are kept, balanced.
+        """
+        span = _span(node)
+        if span is None:
+            return ""
+        text = self._text(*span)
+        outer = None if within is None else _span(within)
+        if outer is not None and outer[:2] < span[:2]:
+            opened = self._text(*outer[:2], *span[:2]).count("(")
+            text = "(" * opened + text + ")" * opened
+        return text
+
+    def _text(self, line: int, col: int, end_line: int, end_col: int) -> str:
+        """The source between two (line, UTF-8 offset) positions."""
+        if end_line > len(self.lines):
+            return ""
+        first = self.lines[line - 1].encode("utf-8")
+        if line == end_line:
+            return first[col:end_col].decode("utf-8", errors="replace")
+        head = first[col:].decode("utf-8", errors="replace")
+        tail = self.lines[end_line - 1].encode("utf-8")[:end_col].decode("utf-8", errors="replace")
+        return "\n".join([head, *self.lines[line : end_line - 1], tail])
 
     def roots(self) -> list[FunctionInfo]:
         """Workflows and ``@pure`` helpers, in source order."""
@@ -112,7 +160,7 @@ class ModuleInfo:
 
     # -- resolution ---------------------------------------------------------------
 
-    def resolve(self, node: cst.CSTNode, depth: int = 0) -> str | None:
+    def resolve(self, node: ast.AST, depth: int = 0) -> str | None:
         """The fully qualified name ``node`` refers to, if it comes from an import/builtin.
 
         Names from continuum are normalized (``continuum.engine.api.execute`` →
@@ -120,57 +168,54 @@ class ModuleInfo:
         """
         if depth > _MAX_DEPTH:
             return None
-        scope = self.scopes.get(node)
-        if scope is not None and _dotted(node):
-            names = sorted(
-                q.name for q in scope.get_qualified_names_for(node) if q.source in _EXTERNAL
-            )
-            if names:
-                return normalize_continuum(names[0])
-        if isinstance(node, cst.Name):
-            return self._resolve_local(node, scope, depth)
-        if isinstance(node, cst.Attribute):
+        if isinstance(node, ast.Name):
+            return self._resolve_name(node, depth)
+        if isinstance(node, ast.Attribute):
             base = self.resolve(node.value, depth + 1)
-            return f"{base}.{node.attr.value}" if base else None
-        if isinstance(node, cst.Call):
+            return f"{base}.{node.attr}" if base else None
+        if isinstance(node, ast.Call):
             return self._resolve_call_value(node, depth)
+        if isinstance(node, ast.NamedExpr):
+            return self.resolve(node.value, depth + 1)
         return None
 
-    def _resolve_local(self, node: cst.Name, scope: Scope | None, depth: int) -> str | None:
-        if scope is None:
+    def _resolve_name(self, node: ast.Name, depth: int) -> str | None:
+        found = self.names.lookup(node)
+        if found is None:
             return None
-        assignments = scope[node.value]
-        if not assignments:
-            return self._resolve_star(node.value)
-        if len(assignments) != 1:
+        if not found:
+            builtin = builtin_name(node.id)
+            return builtin if builtin else self._resolve_star(node.id)
+        imported = sorted(b.qname for b in found if b.kind is BindingKind.IMPORT)
+        if imported:
+            return normalize_continuum(imported[0])
+        if len(found) != 1:
             return None
-        (assignment,) = assignments
-        if not isinstance(assignment, Assignment):
-            return None
-        target = assignment.node
-        if isinstance(target, cst.Param):
-            if target.annotation is not None:
-                typ = self.resolve(target.annotation.annotation, depth + 1)
+        (binding,) = found
+        if binding.kind is BindingKind.PARAM:
+            if binding.annotation is not None:
+                typ = self.resolve(binding.annotation, depth + 1)
                 if typ in TRACKED_TYPES:
                     return typ
             return None
-        value = self.values.get(id(target))
-        if value is None:
-            return None
-        if isinstance(value, cst.Name | cst.Attribute):
+        value = binding.value
+        if isinstance(value, ast.Name | ast.Attribute):
             return self.resolve(value, depth + 1)
-        if isinstance(value, cst.Call):
+        if isinstance(value, ast.Call):
             return self._resolve_call_value(value, depth)
         return None
 
-    def _resolve_call_value(self, call: cst.Call, depth: int) -> str | None:
+    def _resolve_call_value(self, call: ast.Call, depth: int) -> str | None:
         """``getattr(x, "name")`` → ``x.name``; ``TrackedClass(...)`` → the class."""
         func = self.resolve(call.func, depth + 1)
-        if func == "builtins.getattr" and len(call.args) >= 2:
-            literal = call.args[1].value
-            if isinstance(literal, cst.SimpleString):
-                base = self.resolve(call.args[0].value, depth + 1)
-                name = literal.evaluated_value
+        if func == "builtins.getattr":
+            args = call_args(call)
+            if len(args) < 2:
+                return None
+            literal = args[1].value
+            if is_string(literal) and isinstance(literal, ast.Constant):
+                base = self.resolve(args[0].value, depth + 1)
+                name = literal.value
                 if base and isinstance(name, str):
                     return f"{base}.{name}"
             return None
@@ -189,48 +234,39 @@ class ModuleInfo:
                 return candidate
         return None
 
+    def reexport(self, name: str) -> str | None:
+        """The qualified name a module-level ``name`` was imported as, if it was imported.
+
+        For a module that only re-exports a helper (``from .impl import helper``).
+        """
+        others = [n for n in self.names.module_names_for(name) if n != name]
+        return others[0] if others else None
+
     # -- questions rules ask --------------------------------------------------------
 
-    def binding(self, node: cst.Name) -> str:
+    def bindings(self, node: ast.Name) -> list[Binding]:
+        """The non-builtin bindings ``node`` may refer to (empty when unknown/builtin)."""
+        return self.names.lookup(node) or []
+
+    def binding(self, node: ast.Name) -> str:
         """How ``node`` is bound where it is used.
 
         One of ``"param"``, ``"local"`` (a variable in a function), ``"closure"`` (a nested
         def or lambda), ``"module-function"``, ``"module-class"``, ``"module-value"``,
         ``"import"``, ``"builtin"``, or ``"unknown"``.
         """
-        scope = self.scopes.get(node)
-        if scope is None:
+        found = self.names.lookup(node)
+        if found is None:
             return "unknown"
-        assignments = scope[node.value]
-        if not assignments:
-            return "unknown"
-        kinds = {self._binding_kind(a) for a in assignments}
+        if not found:
+            return "builtin" if builtin_name(node.id) else "unknown"
+        kinds = {_binding_kind(b) for b in found}
         return kinds.pop() if len(kinds) == 1 else "local"
 
-    def _binding_kind(self, assignment: object) -> str:
-        if not isinstance(assignment, Assignment):
-            return "import" if type(assignment).__name__ == "ImportAssignment" else "builtin"
-        target = assignment.node
-        module_level = isinstance(assignment.scope, GlobalScope)
-        if isinstance(target, cst.Param):
-            return "param"
-        if isinstance(target, cst.FunctionDef):
-            return "module-function" if module_level else "closure"
-        if isinstance(target, cst.ClassDef):
-            return "module-class" if module_level else "closure"
-        if isinstance(target, cst.Import | cst.ImportFrom):
-            return "import"
-        value = self.values.get(id(target))
-        if isinstance(value, cst.Lambda):
-            return "closure"
-        return "module-value" if module_level else "local"
-
-    def decorator_kind(self, node: cst.FunctionDef) -> Kind:
+    def decorator_kind(self, node: FunctionNode) -> Kind:
         """``workflow``, ``pure`` or ``activity`` when decorated so (however imported)."""
-        for decorator in node.decorators:
-            expr = decorator.decorator
-            if isinstance(expr, cst.Call):
-                expr = expr.func
+        for decorator in node.decorator_list:
+            expr = decorator.func if isinstance(decorator, ast.Call) else decorator
             qname = self.resolve(expr)
             if qname and qname.startswith("continuum."):
                 last = qname.rsplit(".", 1)[1]
@@ -243,80 +279,68 @@ class ModuleInfo:
         return "plain"
 
 
-def _dotted(node: cst.CSTNode) -> bool:
-    """``a.b.c``: only names and attributes (libcst's metadata reads ``f().x`` as ``f.x``)."""
-    while isinstance(node, cst.Attribute):
-        node = node.value
-    return isinstance(node, cst.Name)
+def _span(node: ast.AST) -> tuple[int, int, int, int] | None:
+    """(line, col, end line, end col) of ``node``, columns as UTF-8 offsets."""
+    end_line: int | None = getattr(node, "end_lineno", None)
+    if end_line is None:
+        return None
+    return (node.lineno, node.col_offset, end_line, node.end_col_offset)  # type: ignore[attr-defined]
 
 
-class _Indexer:
-    """One walk over the module: functions, classes, assigned values, star imports, sagas."""
+def _binding_kind(binding: Binding) -> str:
+    module_level = binding.scope.module_level
+    kind = binding.kind
+    if kind is BindingKind.IMPORT:
+        return "import"
+    if kind is BindingKind.PARAM:
+        return "param"
+    if kind is BindingKind.FUNCTION:
+        return "module-function" if module_level else "closure"
+    if kind is BindingKind.CLASS:
+        return "module-class" if module_level else "closure"
+    if isinstance(binding.value, ast.Lambda):
+        return "closure"
+    return "module-value" if module_level else "local"
 
-    def __init__(self, info: ModuleInfo) -> None:
-        self.info = info
-        self.depth = 0
-        self.class_stack: list[str] = []
 
-    def walk(self, node: cst.CSTNode) -> None:
-        """Index ``node`` and everything under it."""
-        visit = getattr(self, f"visit_{type(node).__name__}", None)
-        if visit is not None:
-            visit(node)
-        for child in children(node):
-            self.walk(child)
-        leave = getattr(self, f"leave_{type(node).__name__}", None)
-        if leave is not None:
-            leave(node)
+def _blocks(statement: ast.stmt) -> Iterator[list[ast.stmt]]:
+    """The statement lists nested in a compound statement, in source order."""
+    body = getattr(statement, "body", None)
+    if isinstance(body, list):
+        yield body
+    for handler in getattr(statement, "handlers", ()):
+        yield handler.body
+    for case in getattr(statement, "cases", ()):
+        yield case.body
+    for name in ("orelse", "finalbody"):
+        block = getattr(statement, name, None)
+        if isinstance(block, list):
+            yield block
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self.depth == 0 or (self.depth == 1 and self.class_stack):
-            name = ".".join([*self.class_stack, node.name.value])
-            kind = self.info.decorator_kind(node)
-            self.info.functions[name] = FunctionInfo(name, node, kind, self.info)
-        self.depth += 1
 
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.depth -= 1
+def _index(info: ModuleInfo, statements: list[ast.stmt], classes: tuple[str, ...]) -> None:
+    """Top-level functions and classes, and the methods of top-level classes."""
+    for statement in statements:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+            name = ".".join([*classes, statement.name])
+            info.functions[name] = FunctionInfo(name, statement, "plain", info)
+        elif isinstance(statement, ast.ClassDef):
+            if not classes:
+                info.classes[statement.name] = statement
+                _index(info, statement.body, (statement.name,))
+        else:
+            for block in _blocks(statement):
+                _index(info, block, classes)
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        if self.depth == 0:
-            self.info.classes[node.name.value] = node
-        self.class_stack.append(node.name.value)
-        self.depth += 1
 
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self.class_stack.pop()
-        self.depth -= 1
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            if isinstance(target.target, cst.Name):
-                self.info.values[id(target.target)] = node.value
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if isinstance(node.target, cst.Name) and node.value is not None:
-            self.info.values[id(node.target)] = node.value
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None and isinstance(node.asname.name, cst.Name):
-            self.info.values[id(node.asname.name)] = node.item
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if isinstance(node.names, cst.ImportStar) and node.module is not None:
-            dots = "." * len(node.relative)
-            module = cst.Module([]).code_for_node(node.module)
-            self.info.star_modules.append(dots + module)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if self.info.uses_sagas or not self.info.check_sagas:
-            return
-        for arg in node.args:
-            keyword = arg.keyword.value if arg.keyword is not None else None
-            is_none = isinstance(arg.value, cst.Name) and arg.value.value == "None"
-            if keyword == "compensate" and not is_none:
-                self.info.uses_sagas = True
-                return
-        qname = self.info.resolve(node.func)
+def _uses_sagas(info: ModuleInfo) -> bool:
+    """Whether any call passes ``compensate=`` or calls a continuum saga function."""
+    for node in info.names.calls:
+        for keyword in node.keywords:
+            is_none = isinstance(keyword.value, ast.Constant) and keyword.value.value is None
+            if keyword.arg == "compensate" and not is_none:
+                return True
+        qname = info.resolve(node.func)
         if qname and qname.startswith("continuum.") and qname.split(".")[1] in SAGA_MARKERS:
-            self.info.uses_sagas = True
+            return True
+    return False

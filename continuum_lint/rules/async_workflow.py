@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 from continuum_lint.rules.base import CodeDoc, Context, Invalid, Rule
 
@@ -37,12 +37,13 @@ class AsyncWorkflow(Rule):
         ),
     )
 
-    def visit_FunctionDef(self, ctx: Context, node: cst.FunctionDef) -> None:
-        if node is ctx.function.node and ctx.function.kind == "workflow" and node.asynchronous:
+    def visit_FunctionDef(self, ctx: Context, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        asynchronous = isinstance(node, ast.AsyncFunctionDef)
+        if node is ctx.function.node and ctx.function.kind == "workflow" and asynchronous:
             ctx.report(
                 node,
                 "CNT110",
-                f"async def {node.name.value}",
+                f"async def {node.name}",
                 "is an async workflow; workflows are synchronous",
                 "declare it with def and use continuum.start_activity/gather for concurrency",
             )

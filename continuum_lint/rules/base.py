@@ -9,12 +9,11 @@ type. Each rule documents its codes (:class:`CodeDoc`) and carries ``VALID`` and
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, ClassVar
-
-import libcst as cst
 
 from continuum_lint.denylist import Entry
 from continuum_lint.findings import Hop, RawFinding
@@ -85,28 +84,40 @@ class Context:
     module: ModuleInfo
     function: FunctionInfo
     config: Config
-    classify: Callable[[cst.Call], Target]
-    stack: list[cst.CSTNode] = field(default_factory=list)
+    classify: Callable[[ast.Call], Target]
+    stack: list[ast.AST] = field(default_factory=list)
     found: list[RawFinding] = field(default_factory=list)
 
-    def parent(self, level: int = 1) -> cst.CSTNode | None:
+    def parent(self, level: int = 1) -> ast.AST | None:
         """The node ``level`` steps above the one being visited."""
         index = len(self.stack) - 1 - level
         return self.stack[index] if index >= 0 else None
 
-    def resolve(self, node: cst.CSTNode) -> str | None:
+    def resolve(self, node: ast.AST) -> str | None:
         """Qualified name of ``node`` (see :meth:`ModuleInfo.resolve`)."""
         return self.module.resolve(node)
 
-    def report(self, node: cst.CSTNode, code: str, label: str, text: str, hint: str) -> None:
-        """Record a finding at ``node``."""
-        line, col = self.module.position(node)
+    def report(
+        self,
+        node: ast.AST,
+        code: str,
+        label: str,
+        text: str,
+        hint: str,
+        at: tuple[int, int] | None = None,
+    ) -> None:
+        """Record a finding at ``node`` (or at the position ``at``)."""
+        line, col = at or self.module.position(node)
         hop = Hop(label, self.module.path, line, col)
         self.found.append(RawFinding(code, label, text, hint, (hop,)))
 
-    def source_of(self, node: cst.CSTNode) -> str:
-        """The source text of ``node``, on one line, shortened."""
-        text = " ".join(self.module.module.code_for_node(node).split())
+    def source_of(self, node: ast.AST, within: ast.AST | None = None) -> str:
+        """The source text of ``node``, on one line, shortened.
+
+        With ``within`` (a node that starts where ``node`` does, up to parentheses, such
+        as a call around its callee), the parentheses around ``node`` are kept.
+        """
+        text = " ".join(self.module.segment(node, within).split())
         return text if len(text) <= 60 else text[:57] + "..."
 
 

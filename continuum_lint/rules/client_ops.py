@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 from continuum_lint.rules.base import CodeDoc, Context, Invalid, Rule, TargetKind
 
@@ -55,7 +55,7 @@ class ClientOperation(Rule):
         ),
     )
 
-    def visit_Call(self, ctx: Context, node: cst.Call) -> None:
+    def visit_Call(self, ctx: Context, node: ast.Call) -> None:
         target = ctx.classify(node)
         if target.kind is TargetKind.CLIENT:
             label = f"{target.qname}()"

@@ -6,7 +6,7 @@ matches them, after import and alias resolution.
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 from continuum_lint.denylist import CATEGORIES, METHOD_CATEGORIES, When
 from continuum_lint.rules.base import (
@@ -132,7 +132,7 @@ class DenylistedCall(Rule):
         ),
     )
 
-    def visit_Call(self, ctx: Context, node: cst.Call) -> None:
+    def visit_Call(self, ctx: Context, node: ast.Call) -> None:
         target = ctx.classify(node)
         if target.kind is not TargetKind.DENIED or target.entry is None:
             return
@@ -141,21 +141,19 @@ class DenylistedCall(Rule):
         label = f"{display(qname)}()" if "." in qname else f".{qname}()"
         ctx.report(node, entry.code, label, IN_WORKFLOW, entry.hint)
 
-    def visit_Name(self, ctx: Context, node: cst.Name) -> None:
+    def visit_Name(self, ctx: Context, node: ast.Name) -> None:
         self._reference(ctx, node)
 
-    def visit_Attribute(self, ctx: Context, node: cst.Attribute) -> None:
+    def visit_Attribute(self, ctx: Context, node: ast.Attribute) -> None:
         self._reference(ctx, node)
 
-    def _reference(self, ctx: Context, node: cst.Name | cst.Attribute) -> None:
+    def _reference(self, ctx: Context, node: ast.Name | ast.Attribute) -> None:
+        if isinstance(node.ctx, ast.Store):
+            return
         parent = ctx.parent()
-        if isinstance(parent, cst.Attribute):
-            return
-        if isinstance(parent, cst.Call) and parent.func is node:
-            return
-        if isinstance(parent, cst.Arg) and parent.keyword is node:
-            return
-        if isinstance(parent, cst.Param | cst.FunctionDef | cst.ClassDef | cst.AssignTarget):
+        if isinstance(parent, ast.Attribute | ast.arguments):
+            return  # part of a longer name, or a parameter default
+        if isinstance(parent, ast.Call) and parent.func is node:
             return
         qname = ctx.resolve(node)
         if qname is None:

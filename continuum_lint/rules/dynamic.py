@@ -8,9 +8,10 @@ activity. Ordinary value methods (``lines.append``, ``name.upper``) and local cl
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 from continuum_lint.rules.base import CodeDoc, Context, Invalid, Rule, TargetKind
+from continuum_lint.walk import call_args, is_string
 
 _HINT = "call a named @continuum.pure helper or an activity instead of a runtime value"
 _OPERATOR = ("operator.methodcaller", "operator.attrgetter")
@@ -79,19 +80,22 @@ class DynamicReceiver(Rule):
         ),
     )
 
-    def visit_Call(self, ctx: Context, node: cst.Call) -> None:
+    def visit_Call(self, ctx: Context, node: ast.Call) -> None:
         target = ctx.classify(node)
         if target.kind is TargetKind.DYNAMIC:
             text = "calls a runtime value the scanner cannot check"
             if target.note:
                 text += f" ({target.note})"
-            ctx.report(node, "CNT218", ctx.source_of(node.func) + "()", text, _HINT)
+            ctx.report(node, "CNT218", ctx.source_of(node.func, node) + "()", text, _HINT)
             return
         qname = target.qname
-        if qname == "builtins.getattr" and len(node.args) >= 2:
-            computed = not isinstance(node.args[1].value, cst.SimpleString)
-        elif qname in _OPERATOR and node.args:
-            computed = not all(isinstance(a.value, cst.SimpleString) for a in node.args)
+        if qname != "builtins.getattr" and qname not in _OPERATOR:
+            return
+        args = call_args(node)
+        if qname == "builtins.getattr" and len(args) >= 2:
+            computed = not is_string(args[1].value)
+        elif qname in _OPERATOR and args:
+            computed = not all(is_string(a.value) for a in args)
         else:
             return
         if computed:

@@ -8,9 +8,8 @@ The engine suspends a workflow by raising a ``BaseException`` from an effect. On
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import libcst as cst
+import ast
+from collections.abc import Iterable
 
 from continuum_lint.rules.base import CodeDoc, Context, Invalid, Rule, TargetKind
 from continuum_lint.trust import SUSPENDING_API
@@ -19,64 +18,46 @@ _BROAD = {"builtins.BaseException", "asyncio.CancelledError", "asyncio.exception
 _HINT = "catch Exception (or a specific error) instead, or re-raise with a bare raise"
 
 
-class _Scan(cst.CSTVisitor):
+_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+
+
+class _Scan:
     """Find effects, raises and control-flow exits in a block, not entering nested scopes."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.effect = False
         self.raises = False
-        self.exits: list[cst.CSTNode] = []
-        self.loops = 0
+        self.exits: list[ast.stmt] = []
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_Call(self, node: cst.Call) -> None:
-        target = self.ctx.classify(node)
-        if target.kind is TargetKind.FOLLOW or (
-            target.kind is TargetKind.API
-            and target.qname is not None
-            and target.qname.split(".")[1] in SUSPENDING_API
+    def scan(self, node: ast.AST, loops: int) -> None:
+        if isinstance(node, _NESTED_SCOPES):
+            return
+        if isinstance(node, ast.Call):
+            target = self.ctx.classify(node)
+            if target.kind is TargetKind.FOLLOW or (
+                target.kind is TargetKind.API
+                and target.qname is not None
+                and target.qname.split(".")[1] in SUSPENDING_API
+            ):
+                self.effect = True
+        elif isinstance(node, ast.Raise):
+            self.raises = True
+        elif isinstance(node, ast.Return) or (
+            isinstance(node, ast.Break | ast.Continue) and not loops
         ):
-            self.effect = True
-
-    def visit_Raise(self, node: cst.Raise) -> None:
-        self.raises = True
-
-    def visit_Return(self, node: cst.Return) -> None:
-        self.exits.append(node)
-
-    def visit_For(self, node: cst.For) -> None:
-        self.loops += 1
-
-    def leave_For(self, original_node: cst.For) -> None:
-        self.loops -= 1
-
-    def visit_While(self, node: cst.While) -> None:
-        self.loops += 1
-
-    def leave_While(self, original_node: cst.While) -> None:
-        self.loops -= 1
-
-    def visit_Break(self, node: cst.Break) -> None:
-        if not self.loops:
             self.exits.append(node)
+        elif isinstance(node, _LOOPS):
+            loops += 1
+        for child in ast.iter_child_nodes(node):
+            self.scan(child, loops)
 
-    def visit_Continue(self, node: cst.Continue) -> None:
-        if not self.loops:
-            self.exits.append(node)
 
-
-def _scan(ctx: Context, node: cst.CSTNode) -> _Scan:
+def _scan(ctx: Context, block: Iterable[ast.AST]) -> _Scan:
     scan = _Scan(ctx)
-    node.visit(scan)
+    for node in block:
+        scan.scan(node, 0)
     return scan
 
 
@@ -141,9 +122,9 @@ class ExceptionSwallowing(Rule):
         ),
     )
 
-    def visit_Try(self, ctx: Context, node: cst.Try) -> None:
+    def visit_Try(self, ctx: Context, node: ast.Try) -> None:
         self._handlers(ctx, node, node.handlers)
-        if node.finalbody is not None:
+        if node.finalbody:
             for exit_node in _scan(ctx, node.finalbody).exits:
                 keyword = type(exit_node).__name__.lower()
                 ctx.report(
@@ -154,15 +135,10 @@ class ExceptionSwallowing(Rule):
                     f"move the {keyword} after the try statement",
                 )
 
-    def visit_TryStar(self, ctx: Context, node: cst.TryStar) -> None:
+    def visit_TryStar(self, ctx: Context, node: ast.Try) -> None:
         self._handlers(ctx, node, node.handlers)
 
-    def _handlers(
-        self,
-        ctx: Context,
-        node: cst.Try | cst.TryStar,
-        handlers: Sequence[cst.ExceptHandler] | Sequence[cst.ExceptStarHandler],
-    ) -> None:
+    def _handlers(self, ctx: Context, node: ast.Try, handlers: list[ast.ExceptHandler]) -> None:
         effect: bool | None = None
         for handler in handlers:
             if not self._broad(ctx, handler.type):
@@ -181,9 +157,9 @@ class ExceptionSwallowing(Rule):
                 text = "in workflow code can swallow the engine's suspend"
                 ctx.report(handler, "CNT211", label, text, _HINT)
 
-    def _broad(self, ctx: Context, kind: cst.BaseExpression | None) -> bool:
+    def _broad(self, ctx: Context, kind: ast.expr | None) -> bool:
         if kind is None:
             return True
-        if isinstance(kind, cst.Tuple):
-            return any(self._broad(ctx, e.value) for e in kind.elements)
+        if isinstance(kind, ast.Tuple):
+            return any(self._broad(ctx, e) for e in kind.elts)
         return ctx.resolve(kind) in _BROAD

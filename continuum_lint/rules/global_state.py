@@ -6,7 +6,7 @@ that writes it behaves differently on replay.
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 from continuum_lint.rules.base import CodeDoc, Context, Invalid, Rule, display
 from continuum_lint.trust import prefix_match
@@ -21,8 +21,8 @@ _HINT = "keep state in local variables and the workflow's input/result"
 _TEXT = "mutates module state from workflow code"
 
 
-def _head(node: cst.BaseExpression) -> cst.BaseExpression:
-    while isinstance(node, cst.Attribute | cst.Subscript):
+def _head(node: ast.expr) -> ast.expr:
+    while isinstance(node, ast.Attribute | ast.Subscript):
         node = node.value
     return node
 
@@ -89,44 +89,49 @@ class GlobalState(Rule):
         ),
     )
 
-    def visit_FunctionDef(self, ctx: Context, node: cst.FunctionDef) -> None:
-        for decorator in node.decorators:
-            expr = decorator.decorator
-            expr = expr.func if isinstance(expr, cst.Call) else expr
+    def visit_FunctionDef(self, ctx: Context, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        for decorator in node.decorator_list:
+            expr = decorator.func if isinstance(decorator, ast.Call) else decorator
             qname = ctx.resolve(expr)
             if qname is not None and prefix_match(qname, _CACHES):
                 text = "caches results in module state shared across runs"
-                ctx.report(decorator, "CNT215", f"@{qname}", text, _HINT)
+                at = ctx.module.decorator_position(decorator)
+                ctx.report(decorator, "CNT215", f"@{qname}", text, _HINT, at=at)
 
-    def visit_Global(self, ctx: Context, node: cst.Global) -> None:
-        names = ", ".join(n.name.value for n in node.names)
+    def visit_Global(self, ctx: Context, node: ast.Global) -> None:
+        names = ", ".join(node.names)
         ctx.report(node, "CNT215", f"global {names}", _TEXT, _HINT)
 
-    def visit_Nonlocal(self, ctx: Context, node: cst.Nonlocal) -> None:
-        names = ", ".join(n.name.value for n in node.names)
+    def visit_Nonlocal(self, ctx: Context, node: ast.Nonlocal) -> None:
+        names = ", ".join(node.names)
         ctx.report(node, "CNT215", f"nonlocal {names}", _TEXT, _HINT)
 
-    def visit_AssignTarget(self, ctx: Context, node: cst.AssignTarget) -> None:
+    def visit_Assign(self, ctx: Context, node: ast.Assign) -> None:
+        for target in node.targets:
+            self._target(ctx, target)
+
+    def visit_AugAssign(self, ctx: Context, node: ast.AugAssign) -> None:
         self._target(ctx, node.target)
 
-    def visit_AugAssign(self, ctx: Context, node: cst.AugAssign) -> None:
+    def visit_AnnAssign(self, ctx: Context, node: ast.AnnAssign) -> None:
         self._target(ctx, node.target)
 
-    def visit_AnnAssign(self, ctx: Context, node: cst.AnnAssign) -> None:
-        self._target(ctx, node.target)
+    def visit_Delete(self, ctx: Context, node: ast.Delete) -> None:
+        for target in node.targets:
+            self._target(ctx, target)
 
-    def visit_Del(self, ctx: Context, node: cst.Del) -> None:
-        self._target(ctx, node.target)
-
-    def _target(self, ctx: Context, target: cst.BaseExpression) -> None:
-        if isinstance(target, cst.Tuple | cst.List):
-            for element in target.elements:
-                self._target(ctx, element.value)
+    def _target(self, ctx: Context, target: ast.expr) -> None:
+        if isinstance(target, ast.Tuple | ast.List):
+            for element in target.elts:
+                self._target(ctx, element)
             return
-        if not isinstance(target, cst.Attribute | cst.Subscript):
+        if isinstance(target, ast.Starred):
+            self._target(ctx, target.value)
+            return
+        if not isinstance(target, ast.Attribute | ast.Subscript):
             return
         base = target.value
-        if isinstance(base, cst.Call) and ctx.resolve(base.func) == "decimal.getcontext":
+        if isinstance(base, ast.Call) and ctx.resolve(base.func) == "decimal.getcontext":
             ctx.report(
                 target,
                 "CNT115",
@@ -136,10 +141,10 @@ class GlobalState(Rule):
             )
             return
         head = _head(target)
-        if isinstance(head, cst.Name) and ctx.module.binding(head) in _SHARED:
+        if isinstance(head, ast.Name) and ctx.module.binding(head) in _SHARED:
             ctx.report(target, "CNT215", ctx.source_of(target), _TEXT, _HINT)
 
-    def visit_Call(self, ctx: Context, node: cst.Call) -> None:
+    def visit_Call(self, ctx: Context, node: ast.Call) -> None:
         qname = ctx.resolve(node.func)
         if qname in ("builtins.setattr", "builtins.delattr"):
             ctx.report(node, "CNT215", f"{display(qname)}()", _TEXT, _HINT)
@@ -149,9 +154,9 @@ class GlobalState(Rule):
             ctx.report(node, "CNT115", "decimal.setcontext()", text, "use decimal.localcontext()")
             return
         func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _MUTATORS:
+        if isinstance(func, ast.Attribute) and func.attr in _MUTATORS:
             head = _head(func.value)
-            if not isinstance(head, cst.Name):
+            if not isinstance(head, ast.Name):
                 return
             shared = ctx.module.binding(head) == "module-value"
             if shared or ctx.resolve(func.value) == "sys.modules":

@@ -6,7 +6,7 @@ they differ between the original run and a replay.
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 from continuum_lint.rules.base import CodeDoc, Context, Invalid, Rule, display
 from continuum_lint.trust import prefix_match
@@ -48,7 +48,7 @@ class HashIdentity(Rule):
         ),
     )
 
-    def visit_Call(self, ctx: Context, node: cst.Call) -> None:
+    def visit_Call(self, ctx: Context, node: ast.Call) -> None:
         qname = ctx.resolve(node.func)
         if qname is not None and prefix_match(qname, _NAMES):
             text = "depends on the hash seed, memory addresses or the garbage collector"

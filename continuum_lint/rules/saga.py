@@ -7,9 +7,10 @@ A module uses sagas when any call passes ``compensate=`` or calls
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 from continuum_lint.rules.base import CodeDoc, Context, Invalid, Rule, TargetKind
+from continuum_lint.walk import call_args
 
 _HINT = "pass compensate=continuum.compensation(undo, ...), or compensate=None if nothing to undo"
 
@@ -51,16 +52,16 @@ class UncompensatedActivity(Rule):
         ),
     )
 
-    def visit_Call(self, ctx: Context, node: cst.Call) -> None:
+    def visit_Call(self, ctx: Context, node: ast.Call) -> None:
         if not ctx.module.uses_sagas:
             return
         target = ctx.classify(node)
         if target.kind is not TargetKind.API or target.qname != "continuum.execute":
             return
-        for arg in node.args:
-            if arg.star == "**" or (arg.keyword is not None and arg.keyword.value == "compensate"):
-                return
-        first = ctx.source_of(node.args[0].value) if node.args else ""
+        if any(k.arg is None or k.arg == "compensate" for k in node.keywords):
+            return
+        args = call_args(node)
+        first = ctx.source_of(args[0].value) if args else ""
         ctx.report(
             node,
             "CNT114",

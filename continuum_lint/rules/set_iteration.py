@@ -5,10 +5,11 @@
 
 from __future__ import annotations
 
-import libcst as cst
-from libcst.metadata import Assignment
+import ast
 
+from continuum_lint.names import BindingKind
 from continuum_lint.rules.base import CodeDoc, Context, Invalid, Rule
+from continuum_lint.walk import call_args
 
 _SET_TYPES = frozenset(
     {"builtins.set", "builtins.frozenset", "typing.Set", "typing.FrozenSet", "typing.AbstractSet"}
@@ -20,45 +21,42 @@ _HINT = "iterate sorted(...) instead"
 _TEXT = "iterates a set, whose order depends on the hash seed"
 
 
-def is_set(ctx: Context, expr: cst.BaseExpression, depth: int = 0) -> bool:
+def is_set(ctx: Context, expr: ast.expr, depth: int = 0) -> bool:
     """Whether ``expr`` is (statically) a set or frozenset."""
     if depth > 4:
         return False
-    if isinstance(expr, cst.Set | cst.SetComp):
+    if isinstance(expr, ast.Set | ast.SetComp):
         return True
-    if isinstance(expr, cst.Call):
+    if isinstance(expr, ast.Call):
         func = expr.func
         if ctx.resolve(func) in ("builtins.set", "builtins.frozenset"):
             return True
-        if isinstance(func, cst.Attribute) and func.attr.value in _SET_METHODS:
+        if isinstance(func, ast.Attribute) and func.attr in _SET_METHODS:
             return is_set(ctx, func.value, depth + 1)
         return False
-    if isinstance(expr, cst.BinaryOperation) and isinstance(
-        expr.operator, cst.BitOr | cst.BitAnd | cst.BitXor | cst.Subtract
+    if isinstance(expr, ast.BinOp) and isinstance(
+        expr.op, ast.BitOr | ast.BitAnd | ast.BitXor | ast.Sub
     ):
         return is_set(ctx, expr.left, depth + 1) or is_set(ctx, expr.right, depth + 1)
-    if isinstance(expr, cst.Name):
+    if isinstance(expr, ast.Name):
         return _name_is_set(ctx, expr, depth)
     return False
 
 
-def _name_is_set(ctx: Context, name: cst.Name, depth: int) -> bool:
-    scope = ctx.module.scopes.get(name)
-    if scope is None:
+def _name_is_set(ctx: Context, name: ast.Name, depth: int) -> bool:
+    bindings = ctx.module.bindings(name)
+    if len(bindings) != 1:
         return False
-    assignments = [a for a in scope[name.value] if isinstance(a, Assignment)]
-    if len(assignments) != 1:
-        return False
-    target = assignments[0].node
-    if isinstance(target, cst.Param):
-        annotation = target.annotation
-        return annotation is not None and _annotation_is_set(ctx, annotation.annotation)
-    value = ctx.module.values.get(id(target))
+    (binding,) = bindings
+    if binding.kind is BindingKind.PARAM:
+        annotation = binding.annotation
+        return annotation is not None and _annotation_is_set(ctx, annotation)
+    value = binding.value
     return value is not None and is_set(ctx, value, depth + 1)
 
 
-def _annotation_is_set(ctx: Context, annotation: cst.BaseExpression) -> bool:
-    if isinstance(annotation, cst.Subscript):
+def _annotation_is_set(ctx: Context, annotation: ast.expr) -> bool:
+    if isinstance(annotation, ast.Subscript):
         annotation = annotation.value
     return ctx.resolve(annotation) in _SET_TYPES
 
@@ -111,22 +109,23 @@ class SetIteration(Rule):
         ),
     )
 
-    def visit_For(self, ctx: Context, node: cst.For) -> None:
+    def visit_For(self, ctx: Context, node: ast.For | ast.AsyncFor) -> None:
         if is_set(ctx, node.iter):
             ctx.report(node.iter, "CNT216", f"for ... in {ctx.source_of(node.iter)}", _TEXT, _HINT)
 
-    def visit_CompFor(self, ctx: Context, node: cst.CompFor) -> None:
+    def visit_comprehension(self, ctx: Context, node: ast.comprehension) -> None:
         if is_set(ctx, node.iter):
             ctx.report(node.iter, "CNT216", f"for ... in {ctx.source_of(node.iter)}", _TEXT, _HINT)
 
-    def visit_Call(self, ctx: Context, node: cst.Call) -> None:
+    def visit_Call(self, ctx: Context, node: ast.Call) -> None:
         func = node.func
-        if isinstance(func, cst.Attribute):
-            method = func.attr.value
-            popped = method == "pop" and not node.args and is_set(ctx, func.value)
-            joined = method == "join" and len(node.args) == 1 and is_set(ctx, node.args[0].value)
+        args = call_args(node) if node.args or node.keywords else []
+        if isinstance(func, ast.Attribute):
+            method = func.attr
+            popped = method == "pop" and not args and is_set(ctx, func.value)
+            joined = method == "join" and len(args) == 1 and is_set(ctx, args[0].value)
             if popped or joined:
                 ctx.report(node, "CNT216", ctx.source_of(node), _TEXT, _HINT)
             return
-        if node.args and ctx.resolve(func) in _CONSUMERS and is_set(ctx, node.args[0].value):
+        if args and ctx.resolve(func) in _CONSUMERS and is_set(ctx, args[0].value):
             ctx.report(node, "CNT216", ctx.source_of(node), _TEXT, _HINT)

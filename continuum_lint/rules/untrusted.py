@@ -7,7 +7,7 @@ same way, so a helper cannot launder an untrusted call into the trusted set.
 
 from __future__ import annotations
 
-import libcst as cst
+import ast
 
 from continuum_lint.rules.base import CodeDoc, Context, Invalid, Rule, TargetKind, display
 
@@ -55,7 +55,7 @@ class UntrustedCall(Rule):
         ),
     )
 
-    def visit_Call(self, ctx: Context, node: cst.Call) -> None:
+    def visit_Call(self, ctx: Context, node: ast.Call) -> None:
         target = ctx.classify(node)
         if target.kind is not TargetKind.UNTRUSTED or target.qname is None:
             return

@@ -322,3 +322,16 @@ def test_every_function_mode_checks_plain_functions() -> None:
     source = "import time\n\ndef f() -> float:\n    return time.time()\n"
     findings = Scanner(every_function=True).scan_source(source, "plain.py")
     assert [f.code for f in findings] == ["CNT101"]
+
+
+def test_compiler_warnings_do_not_make_a_workflow_file_unparseable() -> None:
+    # ``x is 1`` and bad escapes are SyntaxWarnings from the parser; the test suite turns
+    # warnings into errors, which must not turn the file into a CNT100.
+    source = """
+        import continuum
+
+        @continuum.workflow
+        def flow(x: int) -> bool:
+            return x is 1 or "\\d" == x
+    """
+    assert _codes(source) == []
