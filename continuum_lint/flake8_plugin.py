@@ -1,7 +1,8 @@
 """flake8 plugin: ``flake8 --select CNT`` runs the determinism scanner.
 
 flake8 applies ``# noqa`` itself and reports syntax errors as E999, so unparseable files
-yield nothing here.
+yield nothing here. The plugin scans the ``ast`` tree flake8 already built (no second
+parse); files without workflows are dismissed by a substring check before anything else.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class ContinuumFlake8Plugin:
     version = __version__
 
     def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
+        self.tree = tree
         self.filename = filename
         self.lines = lines
 
@@ -43,8 +45,9 @@ class ContinuumFlake8Plugin:
         source = "".join(self.lines)
         if not might_define_checked_code(source):
             return
+        tree = self.tree if isinstance(self.tree, ast.Module) else None
         try:
-            findings = _scanner_for(self.filename).scan_source(source, self.filename)
+            findings = _scanner_for(self.filename).scan_source(source, self.filename, tree)
         except Exception as exc:  # a plugin crash would abort the whole flake8 run
             message = f"CNT100 could not analyse this file: {type(exc).__name__}: {exc}"
             yield (1, 0, message, type(self))
