@@ -80,7 +80,8 @@ class ModuleInfo:
         source = source.removeprefix("\ufeff")
         if tree is None:
             with warnings.catch_warnings():
-                # SyntaxWarnings (``x is 1``, bad escapes) are the compiler's to report.
+                # Bad escapes warn while parsing (Deprecation-, from 3.12 SyntaxWarning):
+                # the compiler's to report, and an error where warnings are errors.
                 warnings.simplefilter("ignore")
                 tree = ast.parse(source, filename=path)
         info = cls(path, source, tree, denylist, NameTable.build(tree))

@@ -325,8 +325,8 @@ def test_every_function_mode_checks_plain_functions() -> None:
 
 
 def test_compiler_warnings_do_not_make_a_workflow_file_unparseable() -> None:
-    # ``x is 1`` and bad escapes are SyntaxWarnings from the parser; the test suite turns
-    # warnings into errors, which must not turn the file into a CNT100.
+    # A bad escape makes the parser warn; the test suite turns warnings into errors,
+    # which must not turn the file into a CNT100.
     source = """
         import continuum
 
