@@ -1,6 +1,6 @@
 """Throughput: N workflows x 3 activities, builtin and ``local=True``, against the hardware.
 
-    python bench/throughput.py [--dsn DSN] [--runs 500] [--max-runs 8] [--max-activities 8]
+    python bench/throughput.py [--dsn DSN] [--runs 1000] [--max-runs 32] [--max-activities 16]
 
 Prints JSON. In the same run it measures the machine's single-row commit rate (one
 INSERT per transaction, the same number of client connections as the worker uses) so
@@ -155,9 +155,9 @@ def _ratio(committer: Any) -> float | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dsn", default=None)
-    parser.add_argument("--runs", type=int, default=500)
-    parser.add_argument("--max-runs", type=int, default=8)
-    parser.add_argument("--max-activities", type=int, default=8)
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--max-runs", type=int, default=32)
+    parser.add_argument("--max-activities", type=int, default=16)
     parser.add_argument("--baseline-seconds", type=float, default=5.0)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
