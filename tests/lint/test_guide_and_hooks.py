@@ -1,4 +1,4 @@
-"""The generated guide is current; the pre-commit hook works from a throwaway repository."""
+"""The generated guide is current; the pre-commit hooks work from a throwaway repository."""
 
 from __future__ import annotations
 
@@ -45,15 +45,14 @@ def _git(repo: Path, *args: str) -> None:
 @pytest.mark.slow
 def test_pre_commit_hook_blocks_nondeterministic_workflow(tmp_path: Path) -> None:
     pre_commit = shutil.which("pre-commit") or str(Path(sys.executable).parent / "pre-commit")
-    if not Path(pre_commit).exists():
-        pytest.skip("pre-commit is not installed")
+    assert Path(pre_commit).exists(), "pre-commit is a dev dependency"
     repo = tmp_path / "repo"
     repo.mkdir()
     _git(repo, "init", "-q")
     _git(repo, "config", "user.email", "t@example.com")
     _git(repo, "config", "user.name", "t")
-    # A local hook with language: system uses the installed scanner, so the test needs
-    # no network to build a hook environment; the published hook runs the same command.
+    # A local hook with language: system uses the installed scanner (no hook environment
+    # to build); the next test runs the published hook definition itself.
     (repo / ".pre-commit-config.yaml").write_text(
         "repos:\n"
         "  - repo: local\n"
@@ -82,3 +81,25 @@ def test_pre_commit_hook_blocks_nondeterministic_workflow(tmp_path: Path) -> Non
     _git(repo, "add", ".")
     passed = subprocess.run(command, cwd=repo, capture_output=True, text=True, env=env)
     assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+def test_published_hook_installs_and_blocks_from_a_throwaway_repo(tmp_path: Path) -> None:
+    """``.pre-commit-hooks.yaml`` as a user gets it: pre-commit builds the hook's own
+    environment from this repository (``try-repo`` includes uncommitted changes) and
+    runs ``continuum-lint`` in it. Installing needs the package index (or pip's cache)."""
+    pre_commit = shutil.which("pre-commit") or str(Path(sys.executable).parent / "pre-commit")
+    assert Path(pre_commit).exists(), "pre-commit is a dev dependency"
+    assert (ROOT / ".git").exists(), "run the tests from a git checkout of Continuum"
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    (repo / "flows.py").write_text(
+        "import uuid\nimport continuum\n\n\n@continuum.workflow\n"
+        "def flow(x: int) -> str:\n    return str(uuid.uuid4())\n"
+    )
+    _git(repo, "add", ".")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache")}
+    command = [pre_commit, "try-repo", str(ROOT), "continuum-lint", "--all-files"]
+    done = subprocess.run(command, cwd=repo, capture_output=True, text=True, env=env)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "flows.py:7:16: CNT1" in done.stdout and "uuid.uuid4()" in done.stdout, done.stdout
