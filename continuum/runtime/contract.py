@@ -17,10 +17,6 @@ from continuum.journal.records import Lease, TaskFinish, TaskLease
 class WorkerJournal(Journal, Protocol):
     """A journal that can lease work to many worker processes at once."""
 
-    def claim_due_runs(self, owner: str, limit: int) -> list[Lease]:
-        """Lease up to ``limit`` due runs (``FOR UPDATE SKIP LOCKED``), rotating tokens."""
-        ...
-
     def claim_and_load_due_runs(
         self, owner: str, limit: int
     ) -> list[tuple[Lease, ActivationInput]]:
