@@ -20,7 +20,8 @@ class WorkerJournal(Journal, Protocol):
     def claim_and_load_due_runs(
         self, owner: str, limit: int
     ) -> list[tuple[Lease, ActivationInput]]:
-        """:meth:`claim_due_runs` plus each claimed run's activation input, in one transaction."""
+        """Lease up to ``limit`` due runs (``FOR UPDATE SKIP LOCKED``, rotating tokens) and load
+        each claimed run's activation input, in one transaction."""
         ...
 
     def heartbeat_runs(self, owner: str, tokens: Sequence[int]) -> Collection[int] | Any:
