@@ -32,6 +32,7 @@ from continuum.journal.postgres.statements import (
 from continuum.journal.postgres.tasks import task_lease
 from continuum.journal.records import Lease, TaskLease
 
+_ACTIVE = ("running", "suspended")
 _TERMINAL_OUTCOMES = frozenset({"completed", "failed", "continued", "cancelled"})
 
 
@@ -206,6 +207,25 @@ def run_document(
     )
 
 
+def lease_check(
+    row: dict[str, Any] | None, lease: Lease, result: ActivationResult
+) -> Fenced | None:
+    """Whether a commit may write under ``lease``, given the run's locked ``row``.
+
+    :class:`Fenced` when the run is gone, its lease token changed, it is no longer
+    active, or its journal moved past what the activation replayed; ``None`` if clear.
+    """
+    if row is None or row["lease_token"] != lease.token or row["state"] not in _ACTIVE:
+        return Fenced(f"run {lease.run_id}: lease {lease.token} is no longer current")
+    events = result.new_events
+    if events and events[0].seq != row["last_seq"] + 1:
+        return Fenced(
+            f"run {lease.run_id}: the journal moved under the activation (expected seq "
+            f"{row['last_seq'] + 1}, got {events[0].seq})"
+        )
+    return None
+
+
 def commit_activation(
     cur: Cursor,
     lease: Lease,
@@ -230,22 +250,11 @@ def commit_activation(
     run_id = lease.run_id
     # Outcomes that write to the parent take its lock first (see locks.py).
     row = lock_with_parent(cur, run_id) if kind in _TERMINAL_OUTCOMES else lock_run(cur, run_id)
-    if (
-        row is None
-        or row["lease_token"] != lease.token
-        or row["state"]
-        not in (
-            "running",
-            "suspended",
-        )
-    ):
-        raise Fenced(f"run {run_id}: lease {lease.token} is no longer current")
+    fenced = lease_check(row, lease, result)
+    if fenced is not None:
+        raise fenced
+    assert row is not None
     last_seq: int = row["last_seq"]
-    if result.new_events and result.new_events[0].seq != last_seq + 1:
-        raise Fenced(
-            f"run {run_id}: the journal moved under the activation (expected seq "
-            f"{last_seq + 1}, got {result.new_events[0].seq})"
-        )
     if result.new_events:
         last_seq = result.new_events[-1].seq
     leased: list[TaskLease] = []

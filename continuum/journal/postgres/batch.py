@@ -20,7 +20,7 @@ from datetime import timedelta
 
 from continuum.engine.types import ActivationResult
 from continuum.errors import Fenced
-from continuum.journal.postgres.activations import PreparedCommit, run_document
+from continuum.journal.postgres.activations import PreparedCommit, lease_check, run_document
 from continuum.journal.postgres.statements import Cursor, fetch_all, sql
 from continuum.journal.postgres.tasks import task_lease
 from continuum.journal.records import Lease, TaskLease
@@ -71,17 +71,9 @@ def commit_batch(
         row = locked.get(item.lease.run_id)
         if row is None:
             continue  # locked by someone else right now (or gone): on its own
-        if row["lease_token"] != item.lease.token or row["state"] not in ("running", "suspended"):
-            outcomes[k] = Fenced(
-                f"run {item.lease.run_id}: lease {item.lease.token} is no longer current"
-            )
-            continue
-        events = item.prepared.result.new_events
-        if events and events[0].seq != row["last_seq"] + 1:
-            outcomes[k] = Fenced(
-                f"run {item.lease.run_id}: the journal moved under the activation (expected "
-                f"seq {row['last_seq'] + 1}, got {events[0].seq})"
-            )
+        fenced = lease_check(row, item.lease, item.prepared.result)
+        if fenced is not None:
+            outcomes[k] = fenced
             continue
         if item.prepared.result.outcome.kind != "suspended" and row["parent_run_id"] is not None:
             continue  # waking a parent takes the parent's lock first: on its own

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from continuum.engine.types import ActivationInput
 from continuum.journal.postgres.activations import load_activations
+from continuum.journal.postgres.runs import run_lease
 from continuum.journal.postgres.statements import Cursor, fetch_all, sql
 from continuum.journal.records import Lease, TaskFinish, TaskLease
 
@@ -74,9 +75,7 @@ def finish_batch(
         }
         for r in fetch_all(cur, sql("batch", "claim_or_wake_runs"), params):
             if r["claimed"]:
-                claimed[r["id"]] = Lease(
-                    r["id"], r["lease_owner"], r["lease_token"], r["workflow"], r["version_hash"]
-                )
+                claimed[r["id"]] = run_lease(r)
     loaded = load_activations(
         cur, list(claimed.values()), max_child_depth=max_child_depth, instance=instance
     )

@@ -21,7 +21,9 @@ from continuum.journal.records import Lease, NewRun
 from continuum.models import RunInfo
 
 
-def _lease(row: Row) -> Lease:
+def run_lease(row: Row) -> Lease:
+    """A leased ``continuum_runs`` row (id, lease_owner, lease_token, workflow,
+    version_hash) as a :class:`Lease`."""
     return Lease(
         row["id"], row["lease_owner"], row["lease_token"], row["workflow"], row["version_hash"]
     )
@@ -56,7 +58,7 @@ def create_run(
     if owner is None:
         cur.execute(sql("activations", "notify"), ("continuum_run_wake", new.id))
         return run_info(row), True, None
-    return run_info(row), True, _lease(row)
+    return run_info(row), True, run_lease(row)
 
 
 def get_run(cur: Cursor, run_id: str) -> RunInfo:
@@ -96,13 +98,13 @@ def claim_due_runs(cur: Cursor, owner: str, limit: int, ttl: timedelta) -> list[
     rows = fetch_all(
         cur, sql("runs", "claim_due_runs"), {"owner": owner, "ttl": ttl, "limit": limit}
     )
-    return [_lease(r) for r in rows]
+    return [run_lease(r) for r in rows]
 
 
 def claim_run(cur: Cursor, run_id: str, owner: str, ttl: timedelta) -> Lease | None:
     """Lease one active, unleased (or lease-expired) run; ``None`` if someone holds it."""
     row = fetch_one(cur, sql("runs", "claim_run"), {"run_id": run_id, "owner": owner, "ttl": ttl})
-    return None if row is None else _lease(row)
+    return None if row is None else run_lease(row)
 
 
 def heartbeat_runs(cur: Cursor, owner: str, tokens: list[int], ttl: timedelta) -> set[int]:

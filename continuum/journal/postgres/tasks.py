@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from continuum.journal.postgres.runs import claim_run, wake_run
+from continuum.journal.postgres.runs import run_lease, wake_run
 from continuum.journal.postgres.statements import (
     Cursor,
     Row,
@@ -97,12 +97,12 @@ def finish_task(
 def _wake(cur: Cursor, run_id: str, claim_for: str | None, ttl: timedelta) -> Lease | None:
     # The run row is locked by this transaction, so the claim cannot race another
     # worker's; a run leased elsewhere right now is woken instead (its commit sees it).
-    if claim_for is not None:
-        claimed = claim_run(cur, run_id, claim_for, ttl)
-        if claimed is not None:
-            return claimed
-    wake_run(cur, run_id)
-    return None
+    # The same statement as a group finish, for one run.
+    params = {"ids": [run_id], "claim": [claim_for is not None], "owner": claim_for, "ttl": ttl}
+    row = fetch_one(cur, sql("batch", "claim_or_wake_runs"), params)
+    if row is None or not row["claimed"]:
+        return None
+    return run_lease(row)
 
 
 def unclaim_tasks(cur: Cursor, leases: list[TaskLease]) -> int:
