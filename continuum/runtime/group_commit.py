@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from continuum.journal.postgres.batch import batchable
@@ -40,6 +40,10 @@ R = TypeVar("R")
 @dataclass(slots=True)
 class _Slot(Generic[I, R]):
     item: I
+    # Held while the caller waits; released by a leader when the item is done, or when
+    # this caller is to lead the next batch. One lock per caller: a finished batch wakes
+    # exactly its members and the next leader, never every waiting thread.
+    wake: threading.Lock = field(default_factory=threading.Lock)
     done: bool = False
     outcome: R | BaseException | None = None
 
@@ -63,7 +67,7 @@ class GroupCommitter(Generic[I, R]):
         self.commit_batch = commit_batch
         self.max_batch = max_batch
         self.name = name
-        self._cond = threading.Condition()
+        self._mutex = threading.Lock()
         self._queue: list[_Slot[I, R]] = []
         self._busy = False
         self.batches = 0
@@ -75,36 +79,42 @@ class GroupCommitter(Generic[I, R]):
         Raises the item's own error (``Fenced``, ``PayloadError``) when it has one.
         """
         slot: _Slot[I, R] = _Slot(item)
-        with self._cond:
+        slot.wake.acquire()
+        with self._mutex:
             self._queue.append(slot)
-        while True:
-            with self._cond:
-                while not slot.done and self._busy:
-                    self._cond.wait()
-                if slot.done:
-                    break
-                self._busy = True
-                batch = self._queue[: self.max_batch]
-                del self._queue[: len(batch)]
-            self._lead(batch)
+            lead = not self._busy
+            self._busy = True
+        if not lead:
+            slot.wake.acquire()  # our batch is done, or we are the next leader
+        if not slot.done:
+            self._lead(slot)
         if isinstance(slot.outcome, BaseException):
             raise slot.outcome
         return slot.outcome
 
-    def _lead(self, batch: list[_Slot[I, R]]) -> None:
-        outcomes: Sequence[R | BaseException | None]
+    def _lead(self, own: _Slot[I, R]) -> None:
+        # The leader is always at the head of the queue: it takes the next batch.
+        with self._mutex:
+            batch = self._queue[: self.max_batch]
+            del self._queue[: len(batch)]
+        outcomes: Sequence[R | BaseException | None] = [None] * len(batch)
         try:
             outcomes = self.commit_batch([s.item for s in batch])
         except Exception as exc:
             # Nothing was written: every member writes on its own (and meets the error
             # there, with the ordinary path's handling, if it persists).
             _log.debug("%s of %d items failed (%s); writing singly", self.name, len(batch), exc)
-            outcomes = [None] * len(batch)
-        with self._cond:
-            for s, outcome in zip(batch, outcomes, strict=True):
-                s.outcome = outcome
-                s.done = True
-            self._busy = False
-            self.batches += 1
-            self.batched += len(batch)
-            self._cond.notify_all()
+        finally:
+            with self._mutex:
+                for s, outcome in zip(batch, outcomes, strict=True):
+                    s.outcome = outcome
+                    s.done = True
+                self.batches += 1
+                self.batched += len(batch)
+                following = self._queue[0] if self._queue else None
+                self._busy = following is not None
+            for s in batch:
+                if s is not own:
+                    s.wake.release()
+            if following is not None:
+                following.wake.release()  # it leads the next batch
