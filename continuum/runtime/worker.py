@@ -48,6 +48,10 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger("continuum.runtime.worker")
 
+WAKE_WINDOW_S = 3600.0
+"""At boot, backed-off runs of the worker's versions waking within this many seconds (or
+its own unknown-version back-off, if longer) are made due at once."""
+
 
 class Worker:
     """Executes runs and activity tasks for one instance until stopped."""
@@ -231,6 +235,20 @@ class Worker:
                         "entrypoint": f"{flow.fn.__module__}:{flow.fn.__qualname__}",
                     },
                 )
+            # Runs an incapable node backed off wait for no back-off once a node that has
+            # their version is up: they are due now, and this worker's first claim sees them.
+            woken = conn.execute(
+                query("wake_backed_off_runs"),
+                {
+                    "workflows": [flow.name for flow in versions],
+                    "hashes": [flow.version_hash for flow in versions],
+                    "within_s": max(self.unknown_version_backoff, WAKE_WINDOW_S),
+                },
+            ).fetchall()
+        if woken:
+            _log.info(
+                "worker %s: %d backed-off run(s) of its versions made due", self.id, len(woken)
+            )
 
     def _seconds_until(self, name: str) -> float | None:
         assert self._instance is not None

@@ -1,5 +1,5 @@
 """A run suspended on v1 finishes on v1 after a deploy of v2; new runs take v2; a worker
-that lacks a run's version backs it off and a capable worker finishes it."""
+that lacks a run's version backs it off, and a capable worker's boot ends the back-off."""
 
 from __future__ import annotations
 
@@ -116,11 +116,13 @@ def test_a_worker_without_the_version_backs_off_and_a_capable_one_finishes(
     v1 = build(old_root).workflows[0].hash
     _project(new_root, pkg, "v2")  # a node built from newer code only: no V_<v1>
     build(new_root)
-    backoff = {"CONTINUUM_UNKNOWN_VERSION_BACKOFF": "1"}
+    # A back-off far longer than the test waits: the capable worker's boot must end it
+    # (registering a version lets backed-off runs proceed), not the clock.
+    backoff = {"CONTINUUM_UNKNOWN_VERSION_BACKOFF": "1200"}
     incapable = Workers(new_root, pg_dsn)
     capable = Workers(old_root, pg_dsn)
     try:
-        incapable.spawn(f"{pkg}.flows", env=backoff)
+        stale = incapable.spawn(f"{pkg}.flows", env=backoff)
         flows = _fresh_import(old_root, f"{pkg}.flows")
         sys.path.insert(0, str(old_root))
         registry = VersionRegistry.discover(old_root)
@@ -139,7 +141,8 @@ def test_a_worker_without_the_version_backs_off_and_a_capable_one_finishes(
 
             wait_until(backed_off, what="the incapable worker to back the run off")
             assert _state(pg_dsn, run_id) == ("suspended", 0)  # it never ran a step
-            capable.spawn(f"{pkg}.flows", env=backoff)
+            incapable.kill(stale)  # the rolling deploy replaces it (and cannot re-claim)
+            capable.spawn(f"{pkg}.flows")
             assert client.result(run_id, timeout=60) == "v1:x:w"
     finally:
         sys.path[:] = [p for p in sys.path if p != str(old_root)]

@@ -38,6 +38,26 @@ INSERT INTO continuum_workflow_versions (workflow, version_hash, entrypoint)
 VALUES (%(workflow)s, %(version_hash)s, %(entrypoint)s)
 ON CONFLICT (workflow, version_hash) DO UPDATE SET registered_at = now();
 
+-- name: wake_backed_off_runs
+-- Registering versions at boot: runs of those versions that an incapable node released
+-- and backed off (seed v0.6.0: registering a version lets such runs proceed) become due
+-- now instead of at the end of their back-off. A back-off is an unleased run's wake-up
+-- that no unfired timer explains; waking a run early is harmless anyway (its activation
+-- finds nothing to do and suspends again). The window bounds the walk of the runnable
+-- index, so a boot does not visit every sleeping run.
+UPDATE continuum_runs AS r
+SET next_wakeup_at = now(), updated_at = now()
+WHERE r.state IN ('running', 'suspended')
+  AND r.next_wakeup_at > now()
+  AND r.next_wakeup_at <= now() + make_interval(secs => %(within_s)s)
+  AND r.lease_token IS NULL
+  AND (r.workflow, r.version_hash) IN (
+      SELECT * FROM unnest(%(workflows)s::text[], %(hashes)s::text[]))
+  AND NOT EXISTS (
+      SELECT 1 FROM continuum_timers tm
+      WHERE tm.run_id = r.id AND NOT tm.fired AND tm.fire_at <= r.next_wakeup_at)
+RETURNING r.id;
+
 -- name: terminate_backends_of
 -- Chaos/bench helper: kill every other session connected to this database.
 SELECT count(pg_terminate_backend(pid))
