@@ -286,8 +286,9 @@ class ActivityDispatcher(Service):
         if not claim:
             finish = self.journal.finish_task(lease, ok=out.ok, result=out.result, error=out.error)
             return finish, None, None
-        # A lost ack here may leave the run leased to us under a token we never saw: it
-        # is recovered when that lease expires (one TTL), never written.
+        # A lost ack here may leave the run leased to us under a token we never saw: the
+        # heartbeater hands it back on its next beat (release_orphaned_runs); nothing is
+        # ever written under that token.
         return self.journal.finish_task_and_claim(
             lease, self.owner, ok=out.ok, result=out.result, error=out.error
         )

@@ -7,6 +7,7 @@ the leasing rules stay in one place (the journal's SQL) and the runtime only sch
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import timedelta
 from typing import Any, Protocol
 
 from continuum.engine.types import ActivationInput, ActivationResult
@@ -26,6 +27,13 @@ class WorkerJournal(Journal, Protocol):
 
     def heartbeat_runs(self, owner: str, tokens: Sequence[int]) -> Collection[int] | Any:
         """Extend the leases ``owner`` holds with ``tokens``; returns the tokens still held."""
+        ...
+
+    def release_orphaned_runs(
+        self, owner: str, tokens: Sequence[int], min_age: timedelta
+    ) -> list[str]:
+        """Hand back runs leased to ``owner`` under tokens outside ``tokens`` (leased at
+        least ``min_age`` ago): their lease's acknowledgement was lost."""
         ...
 
     def claim_tasks(self, owner: str, limit: int) -> list[TaskLease]:

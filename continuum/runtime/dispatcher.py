@@ -237,7 +237,7 @@ class RunDispatcher(Service):
                 stop=lambda: self.stopping,
             )
         except Exception as exc:
-            # The lease lapses on its own within one TTL (or at once if we die).
+            # The heartbeater hands the untracked lease back on its next beat (an orphan).
             _log.warning("could not release run %s (%s); its lease will expire", lease.run_id, exc)
 
     def drain(self, timeout: float | None) -> bool:

@@ -7,6 +7,11 @@ slow body (seed v0.6.0). A transient database error does not stop renewal: it is
 retried with backoff (seed v0.6.1). Only a CAS miss — the lease was taken over, the task
 finished elsewhere, the run was cancelled — is terminal; the holder is told, and its
 eventual write is fenced anyway. The lease token remains the only write authority.
+
+Each beat also hands back *orphaned* run leases: runs leased to this worker under a
+token none of its slots holds, because the acknowledgement of the transaction that
+leased them was lost (the database committed, the reply never arrived). Nothing would
+run or renew them; without this they would wait out the TTL.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import logging
 import threading
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from continuum.journal.records import Lease, TaskLease
 from continuum.runtime.contract import WorkerJournal
@@ -23,6 +29,9 @@ from continuum.runtime.service import Service
 
 DEFAULT_TTL_S = 30.0
 DEFAULT_RENEW_S = 10.0
+ORPHAN_MIN_AGE = timedelta(seconds=2)
+"""A run lease younger than this is never taken for an orphan: it may be on its way to a
+slot of this worker right now."""
 
 _log = logging.getLogger("continuum.runtime.lease")
 
@@ -114,6 +123,7 @@ class LeaseHeartbeater(Service):
                     for token, held in runs.items():
                         if token not in alive:
                             self._lose(held)
+        self.release_orphans(sorted(runs))
         for held in tasks:
             lease = held.lease
             assert isinstance(lease, TaskLease)
@@ -129,6 +139,22 @@ class LeaseHeartbeater(Service):
                 continue
             if not ok:
                 self._lose(held)
+
+    def release_orphans(self, tokens: list[int]) -> list[str]:
+        """Hand back runs leased to us under tokens outside ``tokens`` (lost acks)."""
+        try:
+            released = self.journal.release_orphaned_runs(self.owner, tokens, ORPHAN_MIN_AGE)
+        except Exception as exc:
+            if not is_transient(exc):
+                _log.exception("could not look for orphaned run leases")
+            return []  # the next beat looks again; the TTL is the backstop
+        if released:
+            _log.warning(
+                "handed back %d run lease(s) whose acknowledgement was lost: %s",
+                len(released),
+                ", ".join(released),
+            )
+        return released
 
     def _lose(self, held: Held) -> None:
         if not held.lost.is_set():

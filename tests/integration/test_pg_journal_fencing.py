@@ -79,6 +79,36 @@ def test_run_heartbeat_reports_only_leases_still_held(pg_dsn: str) -> None:
         assert all(r["ok"] for r in expires)
 
 
+def test_orphaned_run_leases_are_handed_back_and_made_due(pg_dsn: str) -> None:
+    # An orphan: leased to w1 by a transaction whose acknowledgement w1 never saw.
+    with runtime(pg_dsn) as rt:
+        held = _claim(rt, rt.start(waiter_flow, None, id="held"))
+        orphan = _claim(rt, rt.start(waiter_flow, None, id="orphan"))
+        young = _claim(rt, rt.start(waiter_flow, None, id="young"))
+        theirs = _claim(rt, rt.start(waiter_flow, None, id="theirs"), "w2")
+        rt.sql(
+            "UPDATE continuum_runs SET lease_expires_at = lease_expires_at - interval '5s'"
+            " WHERE id <> 'young'"
+        )
+        late = activate(waiter_flow, rt.journal.load_activation(orphan))
+        min_age = timedelta(seconds=2)
+        assert rt.journal.release_orphaned_runs("w1", [held.token], min_age) == ["orphan"]
+        rows = {
+            r["id"]: r
+            for r in rt.sql(
+                "SELECT id, lease_owner, lease_token, next_wakeup_at <= now() AS due"
+                " FROM continuum_runs"
+            )
+        }
+        assert rows["orphan"]["lease_token"] is None and rows["orphan"]["due"]
+        assert rows["held"]["lease_token"] == held.token
+        assert rows["young"]["lease_token"] == young.token  # maybe on its way to a slot
+        assert rows["theirs"]["lease_token"] == theirs.token
+        # The orphan's old token writes nothing any more.
+        with pytest.raises(Fenced):
+            rt.journal.commit_activation(orphan, late)
+
+
 def test_finish_task_with_a_stale_token_is_fenced(pg_dsn: str) -> None:
     with runtime(pg_dsn) as rt:
         run_id = rt.start(twice_flow, "k", id="r1")

@@ -217,6 +217,17 @@ class PostgresJournal:
         """Extend ``owner``'s run leases; returns the tokens that are still current."""
         return self._run(lambda cur: runs.heartbeat_runs(cur, owner, list(tokens), self.lease_ttl))
 
+    def release_orphaned_runs(
+        self, owner: str, tokens: Sequence[int], min_age: timedelta
+    ) -> list[str]:
+        """Hand back runs leased to ``owner`` under a token it does not hold (a lost
+        acknowledgement), leased at least ``min_age`` ago; returns their ids."""
+        return self._run(
+            lambda cur: runs.release_orphaned_runs(
+                cur, owner, list(tokens), self.lease_ttl, min_age
+            )
+        )
+
     def release_run(self, lease: Lease, retry_after: timedelta) -> None:
         """Give the lease back without progress; the run wakes again after ``retry_after``."""
         self._run(lambda cur: runs.release_run(cur, lease, retry_after))

@@ -117,6 +117,14 @@ def heartbeat_runs(cur: Cursor, owner: str, tokens: list[int], ttl: timedelta) -
     return {int(r["lease_token"]) for r in rows}
 
 
+def release_orphaned_runs(
+    cur: Cursor, owner: str, tokens: list[int], ttl: timedelta, min_age: timedelta
+) -> list[str]:
+    """Hand back runs leased to ``owner`` under tokens outside ``tokens`` (lost acks)."""
+    params = {"owner": owner, "tokens": tokens, "ttl": ttl, "min_age": min_age}
+    return [r["id"] for r in fetch_all(cur, sql("runs", "release_orphaned_runs"), params)]
+
+
 def release_run(cur: Cursor, lease: Lease, retry_after: timedelta) -> bool:
     """Give the lease back and back the run off; ``False`` if the lease was already lost."""
     params = {"run_id": lease.run_id, "token": lease.token, "retry_after": retry_after}

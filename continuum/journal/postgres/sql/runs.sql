@@ -114,6 +114,27 @@ SELECT lease_token FROM extended
 UNION ALL
 SELECT lease_token FROM mine WHERE id NOT IN (SELECT id FROM locked);
 
+-- name: release_orphaned_runs
+-- Runs leased to this worker under a token none of its slots holds: the acknowledgement
+-- of the transaction that leased them was lost (a finish-and-claim, a claim), so nothing
+-- runs them and nobody renews their lease. They are handed back and made due now instead
+-- of waiting out the TTL. A lease taken less than %(min_age)s ago is left alone (it may be
+-- on its way to a slot right now); a row locked elsewhere is skipped until the next beat.
+WITH orphans AS (
+    SELECT id FROM continuum_runs
+    WHERE lease_owner = %(owner)s
+      AND lease_token <> ALL(%(tokens)s::bigint[])
+      AND state IN ('running', 'suspended')
+      AND lease_expires_at < now() + %(ttl)s::interval - %(min_age)s::interval
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE continuum_runs AS r
+SET lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
+    next_wakeup_at = now(), updated_at = now()
+FROM orphans
+WHERE r.id = orphans.id
+RETURNING r.id, pg_notify('continuum_run_wake', r.id) AS notified;
+
 -- name: release_run
 -- The back-off is a wake time, so an incapable node does not hot-loop on the run (v0.6.1).
 UPDATE continuum_runs
