@@ -123,7 +123,7 @@ class LeaseHeartbeater(Service):
                     for token, held in runs.items():
                         if token not in alive:
                             self._lose(held)
-        self.release_orphans(sorted(runs))
+        self.release_orphans()
         for held in tasks:
             lease = held.lease
             assert isinstance(lease, TaskLease)
@@ -140,8 +140,10 @@ class LeaseHeartbeater(Service):
             if not ok:
                 self._lose(held)
 
-    def release_orphans(self, tokens: list[int]) -> list[str]:
-        """Hand back runs leased to us under tokens outside ``tokens`` (lost acks)."""
+    def release_orphans(self) -> list[str]:
+        """Hand back runs leased to us under a token no slot holds (lost acks)."""
+        with self._lock:  # now, not at the start of the beat: renewal may have retried
+            tokens = sorted(self._runs)
         try:
             released = self.journal.release_orphaned_runs(self.owner, tokens, ORPHAN_MIN_AGE)
         except Exception as exc:
