@@ -53,6 +53,9 @@ class Activity(Generic[P, R]):
         self.is_async = inspect.iscoroutinefunction(fn)
         self.key_fn: Callable[..., str] | None = None
         self._hints: dict[str, Any] | None = None
+        # Every replay binds the arguments again: inspect the function once.
+        self._signature = inspect.signature(fn)
+        self._params: list[tuple[str, Any, inspect.Parameter]] | None = None
         self.__doc__ = fn.__doc__
         self.__wrapped__ = fn
 
@@ -72,14 +75,17 @@ class Activity(Generic[P, R]):
 
     def param_types(self) -> list[tuple[str, Any, inspect.Parameter]]:
         """Parameters with their annotations, in order."""
-        hints = self._type_hints()
-        sig = inspect.signature(self.fn)
-        return [(p.name, hints.get(p.name, Any), p) for p in sig.parameters.values()]
+        if self._params is None:
+            hints = self._type_hints()
+            self._params = [
+                (p.name, hints.get(p.name, Any), p) for p in self._signature.parameters.values()
+            ]
+        return self._params
 
     def encode_args(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """Bind and JSON-encode call arguments, failing at the call site on bad values."""
         try:
-            bound = inspect.signature(self.fn).bind(*args, **kwargs)
+            bound = self._signature.bind(*args, **kwargs)
         except TypeError as exc:
             raise DefinitionError(f"bad arguments for activity {self.name}: {exc}") from exc
         return {

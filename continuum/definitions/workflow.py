@@ -60,6 +60,7 @@ class Workflow(Generic[I, R]):
         self.snapshot_threshold = snapshot_threshold
         self.frozen_hash = frozen_hash
         self._hints: dict[str, Any] | None = None
+        self._input_param: str | None = None  # name of the input parameter ("" if none)
         self._source_hash: str | None = None
         self.__doc__ = fn.__doc__
         self.__wrapped__ = fn
@@ -75,8 +76,9 @@ class Workflow(Generic[I, R]):
     @property
     def input_type(self) -> Any:
         """The annotation of the single input parameter (``Any`` when missing)."""
-        params = list(inspect.signature(self.fn).parameters)
-        return self._type_hints().get(params[0], Any) if params else Any
+        if self._input_param is None:
+            self._input_param = next(iter(inspect.signature(self.fn).parameters), "")
+        return self._type_hints().get(self._input_param, Any) if self._input_param else Any
 
     @property
     def result_type(self) -> Any:
