@@ -56,6 +56,15 @@ class Activity(Generic[P, R]):
         # Every replay binds the arguments again: inspect the function once.
         self._signature = inspect.signature(fn)
         self._params: list[tuple[str, Any, inspect.Parameter]] | None = None
+        # Plain positional parameters with no defaults: a call with exactly that many
+        # positional arguments binds to itself, without inspect's general binder.
+        plain = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        params = self._signature.parameters.values()
+        self._arity: int | None = (
+            len(params)
+            if all(p.kind in plain and p.default is inspect.Parameter.empty for p in params)
+            else None
+        )
         self.__doc__ = fn.__doc__
         self.__wrapped__ = fn
 
@@ -84,18 +93,22 @@ class Activity(Generic[P, R]):
 
     def encode_args(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """Bind and JSON-encode call arguments, failing at the call site on bad values."""
-        try:
-            bound = self._signature.bind(*args, **kwargs)
-        except TypeError as exc:
-            raise DefinitionError(f"bad arguments for activity {self.name}: {exc}") from exc
+        if not kwargs and len(args) == self._arity:
+            positional, named = args, kwargs
+        else:
+            try:
+                bound = self._signature.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise DefinitionError(f"bad arguments for activity {self.name}: {exc}") from exc
+            positional, named = bound.args, bound.kwargs
         return {
             "args": [
                 payloads.encode(v, what=f"argument {i} of activity {self.name}")
-                for i, v in enumerate(bound.args)
+                for i, v in enumerate(positional)
             ],
             "kwargs": {
                 k: payloads.encode(v, what=f"argument {k!r} of activity {self.name}")
-                for k, v in bound.kwargs.items()
+                for k, v in named.items()
             },
         }
 

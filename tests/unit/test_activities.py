@@ -77,3 +77,35 @@ def test_calling_an_activity_directly_inside_a_workflow_is_an_error(
 
 def test_activity_called_outside_workflow_runs_in_place() -> None:
     assert flows.double(21) == 42
+
+
+def _plain(a: int, b: str) -> str:
+    return f"{a}{b}"
+
+
+def _defaults(a: int, b: int = 2, *rest: int, c: int = 3) -> int:
+    return a + b + c + sum(rest)
+
+
+@pytest.mark.parametrize(
+    ("fn", "args", "kwargs", "expected"),
+    [
+        (_plain, (1, "x"), {}, {"args": [1, "x"], "kwargs": {}}),
+        (_plain, (1,), {"b": "x"}, {"args": [1, "x"], "kwargs": {}}),
+        (_defaults, (1,), {}, {"args": [1], "kwargs": {}}),
+        (_defaults, (1, 2, 5, 6), {"c": 4}, {"args": [1, 2, 5, 6], "kwargs": {"c": 4}}),
+    ],
+)
+def test_arguments_are_bound_as_python_binds_them(
+    fn: object, args: tuple[object, ...], kwargs: dict[str, object], expected: object
+) -> None:
+    act = continuum.activity(name=f"bind.{fn.__name__}")(fn)  # type: ignore[attr-defined]
+    assert act.encode_args(args, kwargs) == expected
+
+
+def test_a_call_that_cannot_bind_fails_at_the_call_site() -> None:
+    act = continuum.activity(name="bind.plain_arity")(_plain)
+    with pytest.raises(continuum.DefinitionError, match="bad arguments"):
+        act.encode_args((1, "x", "extra"), {})
+    with pytest.raises(continuum.DefinitionError, match="bad arguments"):
+        act.encode_args((1,), {})
