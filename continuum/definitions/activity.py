@@ -56,6 +56,7 @@ class Activity(Generic[P, R]):
         # Every replay binds the arguments again: inspect the function once.
         self._signature = inspect.signature(fn)
         self._params: list[tuple[str, Any, inspect.Parameter]] | None = None
+        self._plan: tuple[list[Any], dict[str, Any]] | None = None
         # Plain positional parameters with no defaults: a call with exactly that many
         # positional arguments binds to itself, without inspect's general binder.
         plain = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
@@ -91,6 +92,16 @@ class Activity(Generic[P, R]):
             ]
         return self._params
 
+    def _decode_plan(self) -> tuple[list[Any], dict[str, Any]]:
+        """The annotation of each positional slot (``Any`` for ``*args``) and by name."""
+        if self._plan is None:
+            params = self.param_types()
+            positional = [
+                Any if p.kind is inspect.Parameter.VAR_POSITIONAL else ann for _, ann, p in params
+            ]
+            self._plan = positional, {name: ann for name, ann, _ in params}
+        return self._plan
+
     def encode_args(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """Bind and JSON-encode call arguments, failing at the call site on bad values."""
         if not kwargs and len(args) == self._arity:
@@ -114,14 +125,11 @@ class Activity(Generic[P, R]):
 
     def decode_args(self, data: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
         """Decode JSON arguments back to the parameter annotations (worker side)."""
-        params = self.param_types()
+        positional, by_name = self._decode_plan()
         args: list[Any] = []
         for i, value in enumerate(data.get("args", [])):
-            ann = params[i][1] if i < len(params) else Any
-            if i < len(params) and params[i][2].kind is inspect.Parameter.VAR_POSITIONAL:
-                ann = Any
+            ann = positional[i] if i < len(positional) else Any
             args.append(payloads.decode(value, ann, what=f"argument {i} of {self.name}"))
-        by_name = {name: ann for name, ann, _ in params}
         kwargs = {
             k: payloads.decode(v, by_name.get(k, Any), what=f"argument {k!r} of {self.name}")
             for k, v in data.get("kwargs", {}).items()
