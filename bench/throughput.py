@@ -67,10 +67,17 @@ def three_local(i: int) -> int:
     )
 
 
-def commit_rate(dsn: str, clients: int, seconds: float) -> float:
-    """Single-row INSERT transactions per second with ``clients`` connections."""
+def commit_table(dsn: str) -> tuple[str, int, str, str]:
+    """Create the baseline's one-column table; the server's host, port, database, user."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS bench_commit (id bigserial, v int)")
+        info = conn.info
+        return info.host, info.port, info.dbname, info.user
+
+
+def commit_rate(dsn: str, clients: int, seconds: float) -> float:
+    """Single-row INSERT transactions per second with ``clients`` connections."""
+    commit_table(dsn)
     counts = [0] * clients
     stop = time.monotonic() + seconds
 
@@ -113,10 +120,7 @@ def hardware_commit_rate(dsn: str, clients: int, seconds: float) -> tuple[float,
     if binary is None:
         return None
     info = conninfo_to_dict(dsn)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS bench_commit (id bigserial, v int)")
-        params = conn.info
-        host, port, dbname, user = params.host, params.port, params.dbname, params.user
+    host, port, dbname, user = commit_table(dsn)
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
         script.write("INSERT INTO bench_commit (v) VALUES (1);\n")
     env = {**os.environ}
