@@ -5,6 +5,9 @@ Define workflows and activities with the decorators, call the workflow-side API
 :class:`Client` and :class:`Worker` — or :mod:`continuum.testing` in unit tests.
 """
 
+import importlib
+import typing
+
 from continuum import telemetry
 from continuum.definitions import Activity, Backoff, Workflow, activity, pure, workflow
 from continuum.durations import days, hours, minutes, seconds
@@ -53,6 +56,31 @@ from continuum.models import Page, RunInfo, RunState
 
 __version__ = "0.1.0"
 
+# The client and the worker pull in psycopg and the runtime (~150 ms); workflow modules
+# import ``continuum`` too and need neither, so these load on first attribute access.
+_LAZY = {
+    "Client": "continuum.client.client",
+    "Worker": "continuum.runtime.worker",
+}
+
+
+def __getattr__(name: str) -> typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'continuum' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+if typing.TYPE_CHECKING:
+    from continuum.client.client import Client
+    from continuum.runtime.worker import Worker
+
 __all__ = [
     "Activity",
     "ActivityFailed",
@@ -61,6 +89,7 @@ __all__ = [
     "Backoff",
     "ChildFailed",
     "ChildRef",
+    "Client",
     "Compensation",
     "ConfigurationError",
     "ContinuumError",
@@ -78,6 +107,7 @@ __all__ = [
     "RunTerminal",
     "SignalTimeout",
     "SuspendLeakError",
+    "Worker",
     "Workflow",
     "WorkflowContextError",
     "WorkflowNotRegistered",

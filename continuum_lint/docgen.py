@@ -70,15 +70,17 @@ Constructing an imported pydantic model, dataclass, enum or exception is trusted
 """
 
 
-def _code_block(source: str) -> str:
-    return f"```python\n{source}\n```\n"
+def _code_block(source: str, info: str) -> str:
+    # The info words let tests/integration/test_docs.py scan each example as documented.
+    return f"```python {info}\n{source}\n```\n"
 
 
 def _doc_section(doc: CodeDoc, rule_name: str) -> str:
     severity = severity_of(doc.code)
     out = f"### {doc.code}: {doc.title}\n\n*{severity}*, rule `{rule_name}`"
     out += f"{'. ' + doc.why if doc.why else ''}\n\n"
-    out += "Flagged:\n\n" + _code_block(doc.bad) + "\nFix:\n\n" + _code_block(doc.fix)
+    out += "Flagged:\n\n" + _code_block(doc.bad, f"flagged {doc.code}")
+    out += "\nFix:\n\n" + _code_block(doc.fix, f"fix {doc.code}")
     return out + "\n"
 
 

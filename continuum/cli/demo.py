@@ -6,17 +6,21 @@ it again resumes the same run where its journal left it instead of starting over
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import click
 
 from continuum import telemetry
+from continuum.cli.demo_story import ActivityOutput, Narrator
+from continuum.definitions.versions import VersionRegistry
 from continuum.durations import seconds
+from continuum.errors import RunNotFound
+from continuum.models import RunInfo
 
 DEMO_RUN_ID = "demo-order-1001"
 
@@ -35,15 +39,17 @@ _STEPS = {
 
 
 def _load_example() -> tuple[ModuleType, ModuleType]:
-    try:
-        flows = importlib.import_module("examples.orders.flows")
-        models = importlib.import_module("examples.orders.models")
-    except ModuleNotFoundError as exc:
-        raise click.ClickException(
-            "the orders example is not importable; run `continuum demo` from the root of "
-            f"the Continuum checkout ({exc})"
-        ) from exc
+    from continuum.examples.orders import flows, models
+
     return flows, models
+
+
+def _versions() -> VersionRegistry:
+    """The example's own build manifest, shipped inside the package."""
+    from continuum.examples import orders
+
+    manifest = Path(orders.__file__).parent / "_continuum" / "manifest.json"
+    return VersionRegistry.from_manifest(manifest, modules=(f"{orders.__name__}.flows",))
 
 
 def _narrate(echo: Callable[[str], None]) -> int:
@@ -57,7 +63,7 @@ def _narrate(echo: Callable[[str], None]) -> int:
             "signal": meta.get("signal", ""),
             "error": meta.get("error", ""),
             "waiting_on": str(meta.get("waiting_on", "")).replace(
-                "examples.orders.activities:", ""
+                "continuum.examples.orders.activities:", ""
             ),
         }
         echo(f"• {template.format(**fields)}")
@@ -91,45 +97,57 @@ def _run_in_memory(echo: Callable[[str], None]) -> Any:
 
 def _run_on_postgres(echo: Callable[[str], None], dsn: str | None, timeout: float) -> Any:
     from continuum.client import Client
+    from continuum.examples.orders import activities
     from continuum.runtime.worker import Worker
 
     flows, models = _load_example()
-    activities = importlib.import_module("examples.orders.activities")
     acts = [getattr(activities, n) for n in ("charge", "refund", "reserve_stock")]
     acts += [getattr(activities, n) for n in ("release_stock", "ship", "send_email", "bill_cycle")]
-    with Client(dsn) as client:
-        existing = None
+    versions = _versions()
+    with Client(dsn, versions=versions) as client:
         try:
-            existing = client.get_run(DEMO_RUN_ID)
-        except Exception:
+            existing: RunInfo | None = client.get_run(DEMO_RUN_ID)
+        except RunNotFound:
             existing = None
-        worker = Worker(client, workflows=[flows.order_flow], activities=acts, instance="demo")
-        with worker:
-            run_id = client.start(flows.order_flow, _order(models), id=DEMO_RUN_ID)
-            if existing is not None:
-                echo(f"→ resuming run {run_id} ({existing.state.value}) from its journal")
-            else:
-                echo(f"→ started run {run_id}")
-            _approve_when_waiting(client, run_id, echo, timeout)
-            return client.result(run_id, timeout=timeout)
+        if existing is not None and existing.state.terminal:
+            echo(f"→ run {DEMO_RUN_ID} already finished ({existing.state.value}); its outcome:")
+            return client.result(DEMO_RUN_ID, timeout=timeout)
+        output = ActivityOutput()
+        narrator = Narrator(echo, output)
+        previous, activities.say = activities.say, output.say
+        try:
+            with Worker(client, workflows=[flows.order_flow], activities=acts, instance="demo"):
+                run_id = client.start(flows.order_flow, _order(models), id=DEMO_RUN_ID)
+                if existing is not None:
+                    past = client.history(run_id)
+                    narrator.skip(past)
+                    echo(f"→ resuming run {run_id} after step {narrator.seen} of its journal")
+                else:
+                    echo(f"→ started run {run_id}")
+                _follow(client, run_id, narrator, echo, timeout)
+                return client.result(run_id, timeout=timeout)
+        finally:
+            activities.say = previous
 
 
-def _approve_when_waiting(
-    client: Any, run_id: str, echo: Callable[[str], None], timeout: float
+def _follow(
+    client: Any, run_id: str, narrator: Narrator, echo: Callable[[str], None], timeout: float
 ) -> None:
+    """Tell the journal as it grows; approve the order when the workflow asks."""
     deadline = time.monotonic() + timeout
+    approved = False
     while time.monotonic() < deadline:
-        info = client.get_run(run_id)
-        if info.state.terminal:
-            return
+        terminal = client.get_run(run_id).state.terminal
         events = client.history(run_id)
-        if any(e["type"] == "signal_received" for e in events):
+        narrator.tell(events)
+        if terminal:
             return
-        if any(e["type"] == "signal_awaited" for e in events):
+        types = {e["type"] for e in events}
+        if not approved and "signal_awaited" in types and "signal_received" not in types:
             echo("→ the fraud team approves the order (signal 'fraud_review')")
             client.signal(run_id, "fraud_review", "approved")
-            return
-        threading.Event().wait(0.1)
+            approved = True
+        threading.Event().wait(0.05)
 
 
 @click.command("demo")
@@ -141,12 +159,18 @@ def demo_command(dsn: str | None, memory: bool, timeout: float) -> None:
     echo = click.echo
     where = "in memory" if memory else "on PostgreSQL (embedded unless --dsn is given)"
     echo(f"Continuum demo: order {DEMO_RUN_ID} {where}")
-    handler = _narrate(echo)
-    try:
-        receipt = _run_in_memory(echo) if memory else _run_on_postgres(echo, dsn, timeout)
-    finally:
-        telemetry.detach(handler)
+    if memory:
+        handler = _narrate(echo)
+        try:
+            receipt = _run_in_memory(echo)
+        finally:
+            telemetry.detach(handler)
+    else:
+        receipt = _run_on_postgres(echo, dsn, timeout)
     shown = receipt.model_dump_json() if hasattr(receipt, "model_dump_json") else receipt
     echo(f"✓ receipt: {shown}")
     if not memory:
-        echo("Run it again: the same run id is reused, so it resumes or shows the finished run.")
+        echo(
+            "Run it again: the run id is fixed, so an interrupted demo resumes from its journal "
+            "and a finished one shows its receipt (data in ./.continuum/)."
+        )

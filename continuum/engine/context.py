@@ -36,7 +36,12 @@ Site = tuple[str, int, str, int]
 _CURRENT: ContextVar[RunContext | None] = ContextVar("continuum_run_context", default=None)
 
 _ENGINE_PREFIX = "continuum."
+_USER_CODE_PREFIX = "continuum.examples."  # shipped examples are user code, not the engine
 _COMPREHENSIONS = frozenset({"<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>"})
+
+
+def _is_engine(module: str) -> bool:
+    return module.startswith(_ENGINE_PREFIX) and not module.startswith(_USER_CODE_PREFIX)
 
 
 def call_site() -> Site:
@@ -48,7 +53,7 @@ def call_site() -> Site:
     the function does not change the identity of its effects.
     """
     frame: FrameType | None = sys._getframe(2)
-    while frame is not None and frame.f_globals.get("__name__", "").startswith(_ENGINE_PREFIX):
+    while frame is not None and _is_engine(frame.f_globals.get("__name__", "")):
         frame = frame.f_back
     if frame is None:  # pragma: no cover - only reachable from engine-internal calls
         return ("<engine>", 0, "<engine>", 0)
@@ -198,6 +203,11 @@ class RunContext:
         if self.fatal is not None:
             raise self.fatal
         if self.suspended is not None:
+            if sys.exc_info()[1] is self.suspended:
+                # Reached while the suspend unwinds the stack (a `finally:`, or a handler
+                # that will re-raise): this effect suspends too and journals nothing. It
+                # runs for real when the run later completes or fails normally.
+                raise self.suspended
             err = SuspendLeakError(
                 f"run {self.run_id}: workflow code caught the engine's suspend "
                 f"(while waiting on {self.suspended.waiting_on}) and kept running; remove the "

@@ -25,9 +25,12 @@ class DynamicReceiver(Rule):
         CodeDoc(
             "CNT218",
             "Call on a runtime value (dynamic receiver)",
-            "def order_flow(order: Order) -> None:\n    order.handler()",
-            "def order_flow(order: Order) -> None:\n    HANDLERS[order.kind](order)  "
-            "# a static table of @pure helpers, or an activity",
+            "@continuum.workflow\ndef order_flow(order: Order) -> None:\n    order.handler()",
+            "@continuum.workflow\ndef order_flow(order: Order) -> None:\n"
+            '    if order.kind == "gift":  # dispatch explicitly to checked helpers\n'
+            "        handle_gift(order)\n"
+            "    else:\n"
+            "        continuum.execute(handle_order, order)  # or do it in an activity",
         ),
         CodeDoc(
             "CNT219",

@@ -35,7 +35,8 @@ class GlobalState(Rule):
         CodeDoc(
             "CNT215",
             "global / nonlocal and module-state mutation",
-            "SEEN: list[str] = []\n...\n    SEEN.append(order.id)",
+            "SEEN: list[str] = []\n\n@continuum.workflow\ndef order_flow(order: Order) -> None:\n"
+            "    SEEN.append(order.id)",
             "seen = [*order.previous_ids, order.id]  # local state",
         ),
         CodeDoc(

@@ -29,6 +29,8 @@ class UncompensatedActivity(Rule):
         CodeDoc(
             "CNT114",
             "Activity without compensate= in a saga module",
+            "continuum.execute(reserve, order.id,\n"
+            "                  compensate=continuum.compensation(release, order.id))\n"
             "continuum.execute(charge, order.id)",
             "continuum.execute(\n    charge, order.id,\n"
             "    compensate=continuum.compensation(refund, order.id),\n)",

@@ -57,6 +57,16 @@ def saga_lifo(items: list[str]) -> str:
     return "paid"
 
 
+@continuum.workflow(name="it.cleanup_in_finally")
+def cleanup_in_finally(items: list[str]) -> str:
+    try:
+        if items[0] == "fail":
+            continuum.execute(pay, items[0], compensate=None)
+        return continuum.execute(reserve, items[0], compensate=None)
+    finally:
+        continuum.execute(release, items[0], compensate=None)
+
+
 @continuum.workflow(name="it.saga_manual")
 def saga_manual(items: list[str]) -> list[bool]:
     refs = [
@@ -146,6 +156,7 @@ FLOWS = [
     grandparent,
     middle,
     counter,
+    cleanup_in_finally,
 ]
 
 
@@ -256,3 +267,18 @@ def _wait(predicate: object, timeout: float = 30.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("timed out")
+
+
+def test_cleanup_activity_in_finally_runs_once_after_the_body(client: Client) -> None:
+    run_id = client.start(cleanup_in_finally, ["x"])
+    assert client.result(run_id, timeout=30) == "res-x"
+    assert LEDGER == ["reserve:x", "release:x"]
+    assert _types(client, run_id).count("activity_scheduled") == 2
+
+
+def test_cleanup_activity_in_finally_runs_when_the_body_fails(client: Client) -> None:
+    run_id = client.start(cleanup_in_finally, ["fail"])
+    with pytest.raises(continuum.RunFailed) as failed:
+        client.result(run_id, timeout=30)
+    assert "ActivityFailed" in str(failed.value)
+    assert LEDGER == ["pay:fail", "pay:fail", "release:fail"]

@@ -1,6 +1,19 @@
+"""The package's public surface is ``__all__``, and the docs use only names it has."""
+
 from __future__ import annotations
 
+import glob
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import continuum
+
+ROOT = Path(__file__).resolve().parents[2]
+# Loaded on first access by the package's module __getattr__ (they import psycopg and the
+# runtime, which workflow modules never need).
+LAZY = {"Client", "Worker"}
 
 
 def test_all_lists_exactly_the_public_surface() -> None:
@@ -11,8 +24,57 @@ def test_all_lists_exactly_the_public_surface() -> None:
         and getattr(value, "__module__", "continuum").startswith("continuum")
         and not (isinstance(value, type(continuum)) and name not in continuum.__all__)
     }
-    public |= {"__version__"}
+    public |= {"__version__"} | LAZY
     assert set(continuum.__all__) == public
+
+
+def test_client_and_worker_are_importable_from_the_package() -> None:
+    from continuum import Client, Worker
+    from continuum.client.client import Client as ClientImpl
+    from continuum.runtime.worker import Worker as WorkerImpl
+
+    assert continuum.Client is Client is ClientImpl
+    assert continuum.Worker is Worker is WorkerImpl
+    assert {"Client", "Worker"} <= set(dir(continuum))
+
+
+def test_client_and_worker_load_lazily() -> None:
+    code = (
+        "import sys, continuum\n"
+        "assert 'psycopg' not in sys.modules, 'import continuum pulled in psycopg'\n"
+        "continuum.Client\n"
+        "assert 'psycopg' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    try:
+        continuum.NoSuchThing  # type: ignore[attr-defined]
+    except AttributeError as exc:
+        assert "NoSuchThing" in str(exc)
+    else:
+        raise AssertionError("continuum.NoSuchThing did not raise")
+
+
+def test_every_continuum_name_in_readme_and_guides_exists() -> None:
+    used: dict[str, str] = {}
+    for path in [ROOT / "README.md", *map(Path, glob.glob(str(ROOT / "guides" / "*.md")))]:
+        for match in re.finditer(r"\bcontinuum\.([A-Za-z_]\w*)", path.read_text("utf-8")):
+            used.setdefault(match.group(1), path.name)
+    assert "Client" in used and "Worker" in used
+    missing = {
+        name: where
+        for name, where in used.items()
+        if not hasattr(continuum, name) and not _is_submodule(name)
+    }
+    assert not missing, f"the docs use names `import continuum` does not have: {missing}"
+
+
+def _is_submodule(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(f"continuum.{name}") is not None
 
 
 def test_every_error_class_is_importable_from_the_package() -> None:

@@ -45,7 +45,7 @@ def test_version_registry_loads_the_example_manifest() -> None:
     manifest = find_manifest(ROOT)
     assert manifest is not None
     registry = VersionRegistry.from_manifest(manifest)
-    from examples.orders import flows as order_flows
+    from continuum.examples.orders import flows as order_flows
 
     frozen = registry.for_start(order_flows.order_flow)
     assert frozen.frozen_hash is not None
@@ -56,13 +56,13 @@ def test_version_registry_loads_the_example_manifest() -> None:
 
 def test_starting_a_workflow_missing_from_the_manifest_fails_with_the_command() -> None:
     registry = VersionRegistry.discover(ROOT)
-    assert registry.modules == ("examples.orders.flows",)
+    assert registry.modules == ("continuum.examples.orders.flows",)
 
-    @continuum.workflow(name="examples.orders.flows:unbuilt")
+    @continuum.workflow(name="continuum.examples.orders.flows:unbuilt")
     def unbuilt(_: None) -> None:
         return None
 
-    unbuilt.fn.__module__ = "examples.orders.flows"  # as if added to the module, unbuilt
+    unbuilt.fn.__module__ = "continuum.examples.orders.flows"  # as if added to the module, unbuilt
     with pytest.raises(continuum.WorkflowNotRegistered, match="continuum build"):
         registry.for_start(unbuilt)
 

@@ -6,13 +6,25 @@ app would call a payment provider, a warehouse and a mailer here.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+
 import continuum
 from continuum import minutes, seconds
-from examples.orders.models import Charge, Line
+from continuum.examples.orders.models import Charge, Line
+
+
+def _print(activity: str, area: str, text: str) -> None:
+    print(f"  [{area}] {text}", flush=True)
+
+
+# Where the activities report what they did; ``continuum demo`` replaces it to tell the
+# lines in journal order (see continuum/cli/demo_story.py).
+say: Callable[[str, str, str], None] = _print
 
 
 def _say(area: str, text: str) -> None:
-    print(f"  [{area}] {text}", flush=True)
+    say(sys._getframe(1).f_code.co_name, area, text)  # the activity that is speaking
 
 
 @continuum.activity(
