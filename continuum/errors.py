@@ -174,14 +174,19 @@ class RunNotFound(ContinuumError):
 
 
 class RunTerminal(ContinuumError):
-    """The run already finished, so it cannot take signals or be cancelled."""
+    """The run already finished, so ``operation`` (signal, cancel, ...) cannot apply to it."""
 
     code = "run_terminal"
 
-    def __init__(self, run_id: str, state: str) -> None:
-        super().__init__(f"run {run_id!r} is already {state}; it accepts no further signals")
+    def __init__(self, run_id: str, state: str, operation: str = "signal") -> None:
+        super().__init__(
+            f"cannot {operation} run {run_id!r}: it already finished ({state}); only running "
+            "or suspended runs can be changed. See its outcome with "
+            f"`continuum runs show {run_id}`"
+        )
         self.run_id = run_id
         self.state = state
+        self.operation = operation
 
 
 class RunFailed(ContinuumError):

@@ -90,18 +90,47 @@ def _category_row(category: Category, methods: bool = False) -> str:
     return f"| {category.code} | {category.title}{when} | {names} | {category.hint} |\n"
 
 
+_FINALLY = """## Cleanup in `finally:`
+
+An effect in a `finally:` block (a cleanup activity, a compensation) is fine:
+
+```python fragment
+@continuum.workflow
+def order_flow(order: Order) -> str:
+    try:
+        return continuum.execute(work, order.id)
+    finally:
+        continuum.execute(cleanup, order.id)
+```
+
+While `work` is still running the workflow suspends: the engine raises its suspend
+(a `BaseException`) through the `try`, and Python runs the `finally:` on the way out. An
+effect reached *then* suspends too — it journals nothing and runs nothing. When the run
+resumes, replay passes `work` with its journaled result, and the `finally:` runs for real,
+once: after the body returns, or after it raises (a failed activity, a failed child), so
+cleanup happens whether the run completes or fails. What the engine still refuses is
+code that *swallows* the suspend (a bare `except:` or `except BaseException:` that does
+not re-raise) and carries on: that fails the run with `SuspendLeakError` (CNT111).
+Keep `return`, `break` and `continue` out of `finally:` blocks (CNT112): they would
+swallow the suspend the same way.
+
+"""
+
+
 def render() -> str:
     """The whole guide as Markdown."""
     out = [_INTRO]
     out.append(", ".join(f"`continuum.{n}`" for n in sorted(WORKFLOW_API)) + "\n\n")
     out.append("`continuum.side_effect(fn)` is where a nondeterministic call belongs: ")
     out.append("its argument is not checked, because it runs once and is journaled.\n\n")
+    out.append(_FINALLY)
     out.append("## Codes\n\n| code | severity | what |\n|---|---|---|\n")
     docs = sorted(
         ((doc, rule.NAME) for rule in ALL_RULES for doc in rule.CODES), key=lambda d: d[0].code
     )
     out.append(
-        "| CNT100 | error | the file could not be parsed or analysed (flake8 reports E999) |\n"
+        "| CNT100 | error | the file could not be parsed or analysed"
+        " (flake8 reports E999 and CNT100) |\n"
     )
     for doc, _ in docs:
         out.append(f"| {doc.code} | {severity_of(doc.code)} | {doc.title} |\n")

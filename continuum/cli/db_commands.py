@@ -19,6 +19,7 @@ from continuum.cli.options import (
     format_option,
     schema_connection,
 )
+from continuum.cli.progress import progress_bar
 from continuum.db.config import resolve_dsn
 from continuum.db.migrate import migrate
 from continuum.db.partitions import (
@@ -37,8 +38,8 @@ from continuum.db.partitions import (
 @format_option
 def migrate_command(dsn: str | None, dry_run: bool, fmt: str) -> None:
     """Apply pending schema migrations and create upcoming event partitions."""
-    with errors_as_one_line():
-        report = migrate(resolve_dsn(dsn), dry_run=dry_run)
+    with errors_as_one_line(), progress_bar(fmt) as progress:
+        report = migrate(resolve_dsn(dsn), dry_run=dry_run, progress=progress)
     if fmt == "json":
         echo_json(report.model_dump(mode="json"))
         return
@@ -137,8 +138,8 @@ def drop_old_command(execute: bool, dsn: str | None, fmt: str) -> None:
 
     A no-op when no run has retention_until set.
     """
-    with errors_as_one_line(), schema_connection(dsn) as conn:
-        report = drop_old(conn, execute=execute)
+    with errors_as_one_line(), schema_connection(dsn) as conn, progress_bar(fmt) as progress:
+        report = drop_old(conn, execute=execute, progress=progress)
     if fmt == "json":
         echo_json(report.to_json())
         return

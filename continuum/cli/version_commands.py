@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from continuum.cli.options import dsn_option, echo_json, errors_as_one_line, format_option
+from continuum.cli.progress import progress_bar
 from continuum.db.config import one_line, resolve_dsn
 from continuum.db.migrate import require_current_schema
 from continuum.db.pool import connect
@@ -200,8 +201,10 @@ def gc_versions_command(dsn: str | None, project: Path, execute: bool, fmt: str)
                 f"no pyproject.toml with [tool.continuum] at or above {project}; pass --project"
             )
         registry = load_registry(root)
-        with _connection(dsn) as conn:
-            report = gc_project_versions(conn, registry, project_root=root, execute=execute)
+        with _connection(dsn) as conn, progress_bar(fmt) as progress:
+            report = gc_project_versions(
+                conn, registry, project_root=root, execute=execute, progress=progress
+            )
     if fmt == "json":
         echo_json(report.to_json())
     else:
@@ -342,8 +345,8 @@ def _print_archive(report: ArchiveReport) -> None:
 def archive_command(older_than: str, execute: bool, dsn: str | None, fmt: str) -> None:
     """Delete expired non-tail runs of continue_as_new chains (dry run by default)."""
     age = parse_age(older_than)
-    with errors_as_one_line(), _connection(dsn) as conn:
-        report = archive_continued_chains(conn, older_than=age, execute=execute)
+    with errors_as_one_line(), _connection(dsn) as conn, progress_bar(fmt) as progress:
+        report = archive_continued_chains(conn, older_than=age, execute=execute, progress=progress)
     if fmt == "json":
         echo_json(report.to_json())
     else:

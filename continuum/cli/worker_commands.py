@@ -141,21 +141,54 @@ def runs_group() -> None:
     """List, inspect, cancel and signal runs."""
 
 
+def _attribute_filter(text: str) -> tuple[str, tuple[str, str], Any]:
+    key, sep, raw = text.partition("=")
+    if not sep or not key:
+        raise click.BadParameter(f"{text!r} is not KEY=VALUE", param_hint="--attr")
+    try:  # numbers, booleans and quoted strings as JSON; anything else is a string
+        value: Any = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return ("eq", ("attributes", key), value)
+
+
 @runs_group.command("list")
 @click.option("--namespace", default="default", show_default=True)
+@click.option("--workflow", default=None, help="Only runs of this workflow name.")
 @click.option(
     "--state",
     type=click.Choice(["running", "suspended", "completed", "failed", "cancelled"]),
     default=None,
 )
+@click.option(
+    "--attr",
+    "attrs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Only runs whose attribute KEY equals VALUE (repeatable; VALUE is JSON if it parses).",
+)
 @click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+@click.option("--cursor", default=None, help="Continue after a previous page's next_cursor.")
 @dsn_option
 @format_option
-def list_command(namespace: str, state: str | None, limit: int, dsn: str | None, fmt: str) -> None:
-    """List runs, newest first."""
-    where = [("eq", "state", state)] if state else []
+def list_command(
+    namespace: str,
+    workflow: str | None,
+    state: str | None,
+    attrs: tuple[str, ...],
+    limit: int,
+    cursor: str | None,
+    dsn: str | None,
+    fmt: str,
+) -> None:
+    """List runs, newest first, filtered like Client.query."""
+    where: list[Any] = [_attribute_filter(a) for a in attrs]
+    if state:
+        where.append(("eq", "state", state))
+    if workflow:
+        where.append(("eq", "workflow", workflow))
     with errors_as_one_line(), Client(dsn, namespace=namespace) as client:
-        page = client.query(namespace, where=where, limit=limit)
+        page = client.query(namespace, where=where, limit=limit, after=cursor)
     if fmt == "json":
         echo_json(
             {
@@ -174,6 +207,8 @@ def list_command(namespace: str, state: str | None, limit: int, dsn: str | None,
             r.finished_at.isoformat(timespec="seconds") if r.finished_at else "-",
         )
     Console(width=None if sys.stdout.isatty() else 200).print(table)
+    if page.next_cursor:
+        click.echo(f"more: --cursor {page.next_cursor}")
 
 
 @runs_group.command("show")

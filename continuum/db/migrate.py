@@ -26,6 +26,7 @@ from continuum.db.partitions import (
 from continuum.db.pool import connect, unavailable
 from continuum.db.sqlfiles import Migration, load_migrations, query, scalar
 from continuum.errors import ConfigurationError, ContinuumError
+from continuum.progress import Progress, silent
 
 MIGRATE_LOCK_KEY = 0x436F6E74_00000001
 PARTITION_MONTHS_AHEAD = 3
@@ -63,6 +64,7 @@ def migrate(
     *,
     dry_run: bool = False,
     months_ahead: int = PARTITION_MONTHS_AHEAD,
+    progress: Progress = silent,
 ) -> MigrationReport:
     """Bring the database at ``conninfo`` up to the latest schema. Idempotent.
 
@@ -87,7 +89,8 @@ def migrate(
                 scalar(conn, query("advisory_xact_lock"), (MIGRATE_LOCK_KEY,))
                 conn.execute(query("create_migrations_table"))
                 applied = _applied(conn)
-                for migration in migrations:
+                for done, migration in enumerate(migrations, 1):
+                    progress("applying migrations", done, len(migrations))
                     if migration.version in applied:
                         report.already_applied.append(migration.id)
                         if applied[migration.version] != migration.checksum:

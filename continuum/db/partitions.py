@@ -26,6 +26,7 @@ from psycopg.rows import tuple_row
 
 from continuum.db.sqlfiles import query, scalar
 from continuum.errors import ConfigurationError, ContinuumError
+from continuum.progress import Progress, silent
 
 PARTITION_PREFIX = "continuum_events_"
 PARTITIONS_LOCK_KEY = 0x436F6E74_00000002
@@ -199,7 +200,11 @@ def list_partitions(conn: psycopg.Connection[Any], *, count_rows: bool = True) -
 
 
 def drop_old(
-    conn: psycopg.Connection[Any], *, execute: bool = False, lock_timeout: str = "5s"
+    conn: psycopg.Connection[Any],
+    *,
+    execute: bool = False,
+    lock_timeout: str = "5s",
+    progress: Progress = silent,
 ) -> DropOldReport:
     """Report (and with ``execute=True`` drop) partitions no run needs any more.
 
@@ -221,7 +226,8 @@ def drop_old(
         with conn.transaction():
             conn.execute(query("set_local_lock_timeout"), (lock_timeout,))
             conn.execute(query("lock_events_for_drop"))
-            for partition in report.eligible:
+            for done, partition in enumerate(report.eligible, 1):
+                progress("dropping partitions", done, len(report.eligible))
                 if not _eligible(conn, partition):
                     continue
                 conn.execute(

@@ -86,6 +86,7 @@ class VersionRegistry:
         self._versions = {(v.workflow, v.version_hash): v for v in versions or []}
         self._current = {v.workflow: v for v in versions or [] if v.current}
         self._loaded: dict[tuple[str, str], Workflow[Any, Any] | None] = {}
+        self._load_errors: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -143,7 +144,10 @@ class VersionRegistry:
             importlib.import_module(info.entrypoint)
             flow = REGISTRY.version(info.workflow, info.version_hash)
         except Exception as exc:  # a frozen module whose imports no longer resolve
-            _log.warning("cannot load %s (%s): %s", info.entrypoint, info.workflow, exc)
+            # Quiet here: a worker looks at every version at boot, and most processes
+            # never need most of them. The error surfaces where a version is needed.
+            _log.debug("cannot load %s (%s): %s", info.entrypoint, info.workflow, exc)
+            self._load_errors[key] = f"{type(exc).__name__}: {exc}"
             flow = None
         with self._lock:
             self._loaded[key] = flow
@@ -161,9 +165,11 @@ class VersionRegistry:
             )
         frozen = self._load(info)
         if frozen is None:
+            why = self._load_errors.get((info.workflow, info.version_hash), "unknown error")
             raise WorkflowNotRegistered(
-                f"the current version {info.version_hash} of {flow.name!r} cannot be imported "
-                f"from {info.entrypoint}; run `continuum build`"
+                f"cannot start {flow.name!r}: its current version {info.version_hash} cannot "
+                f"be imported from {info.entrypoint} ({why}); run `continuum build` in the "
+                "project (and commit the generated modules), or run from the project's folder"
             )
         return frozen
 

@@ -26,6 +26,7 @@ from continuum.engine.types import (
     TaskOutcome,
 )
 from continuum.errors import Fenced, RunNotFound, RunTerminal
+from continuum.journal.notices import emit_cancelled
 from continuum.journal.records import Lease, NewRun, TaskFinish, TaskLease
 from continuum.models import TERMINAL_STATES, RunInfo, RunState
 
@@ -90,8 +91,14 @@ class _Task:
 class MemoryJournal:
     """A journal held in process memory; thread-safe; time from ``clock``."""
 
-    def __init__(self, clock: Callable[[], datetime] | None = None, max_child_depth: int = 10):
+    def __init__(
+        self,
+        clock: Callable[[], datetime] | None = None,
+        max_child_depth: int = 10,
+        instance: str = "memory",
+    ):
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.instance = instance
         self.max_child_depth = max_child_depth
         self._lock = threading.RLock()
         self._runs: dict[str, _Run] = {}
@@ -440,13 +447,17 @@ class MemoryJournal:
             if run.state == "cancelled":
                 return self._info(run)
             if run.state in TERMINAL_STATES:
-                raise RunTerminal(run.id, run.state)
-            self._cancel_tree(run, self.now())
-            return self._info(run)
+                raise RunTerminal(run.id, run.state, "cancel")
+            cancelled = self._cancel_tree(run, self.now())
+            info = self._info(run)
+        emit_cancelled(cancelled, instance=self.instance)
+        return info
 
-    def _cancel_tree(self, root: _Run, now: datetime) -> None:
+    def _cancel_tree(self, root: _Run, now: datetime) -> list[str]:
         level = [root]
+        cancelled: list[str] = []
         while level:
+            cancelled += [r.id for r in level]
             for run in level:
                 run.cancel_requested_at = run.cancel_requested_at or now
                 run.state = "cancelled"
@@ -459,6 +470,7 @@ class MemoryJournal:
                 for r in self._runs.values()
                 if r.parent_run_id in ids and r.state not in TERMINAL_STATES
             ]
+        return cancelled
 
     # -- activity tasks ---------------------------------------------------------------
     def claim_task(self, owner: str) -> TaskLease | None:

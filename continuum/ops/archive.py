@@ -21,6 +21,7 @@ from psycopg.rows import dict_row
 from pydantic import BaseModel, Field
 
 from continuum.ops.queries import query
+from continuum.progress import Progress, silent
 
 BATCH = 500
 """Runs deleted per transaction, so a large backlog never holds long locks."""
@@ -59,6 +60,7 @@ def archive_continued_chains(
     execute: bool = False,
     sample: int = 50,
     batch: int = BATCH,
+    progress: Progress = silent,
 ) -> ArchiveReport:
     """Find (and with ``execute`` delete) expired non-tail members of continued chains.
 
@@ -92,6 +94,7 @@ def archive_continued_chains(
             break
         report.deleted_run_ids.extend(ids)
         totals["runs"] += len(ids)
+        progress("archiving chain runs", totals["runs"], max(report.candidates, totals["runs"]))
         for table in ("events", "signals", "timers", "tasks", "snapshots"):
             totals[table] += row[table]
     report.deleted = totals

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from continuum.definitions.versions import VersionRegistry
 from continuum.ops.queries import query
 from continuum.ops.workers import LIVE_WITHIN, live_version_keys, live_workers, version_key
+from continuum.progress import Progress, silent
 from continuum_codegen.build import gc_versions as gc_version_files
 from continuum_codegen.render import relative_posix
 
@@ -86,6 +87,7 @@ def gc_versions_db(
     execute: bool = False,
     *,
     live_within: timedelta = LIVE_WITHIN,
+    progress: Progress = silent,
 ) -> DbGcReport:
     """Plan (with ``execute``: apply) removing unneeded ``continuum_workflow_versions`` rows.
 
@@ -112,7 +114,8 @@ def gc_versions_db(
         (report.kept if reason else report.removable).append(ref)
     if execute and report.removable:
         with conn.transaction():
-            for ref in report.removable:
+            for done, ref in enumerate(report.removable, 1):
+                progress("removing versions", done, len(report.removable))
                 gone = conn.execute(
                     query("delete_workflow_version"),
                     {"workflow": ref.workflow, "version_hash": ref.version_hash},
@@ -129,13 +132,14 @@ def gc_project_versions(
     project_root: Path | None,
     execute: bool = False,
     live_within: timedelta = LIVE_WITHIN,
+    progress: Progress = silent,
 ) -> GcReport:
     """``continuum gc-versions``: the table rows, then the manifest entries and frozen files.
 
     Files are kept for every pinned, current or live-worker hash (the codegen gc never
     removes a current version). ``project_root=None`` touches the database only.
     """
-    database = gc_versions_db(conn, registry, execute, live_within=live_within)
+    database = gc_versions_db(conn, registry, execute, live_within=live_within, progress=progress)
     pinned = pinned_versions(conn)
     files: FileGcReport | None = None
     if project_root is not None:

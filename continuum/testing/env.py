@@ -64,7 +64,9 @@ class WorkflowEnvironment:
     ) -> None:
         self._now = start_time
         self.instance = instance
-        self.journal = MemoryJournal(clock=lambda: self._now, max_child_depth=max_child_depth)
+        self.journal = MemoryJournal(
+            clock=lambda: self._now, max_child_depth=max_child_depth, instance=instance
+        )
         self._workflows: dict[str, Workflow[Any, Any]] = {w.name: w for w in workflows}
         self._activities: dict[str, Activity[..., Any]] = {a.name: a for a in activities}
         self.paranoid = (

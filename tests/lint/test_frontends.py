@@ -68,6 +68,21 @@ def test_flake8_ignores_files_without_workflows(tmp_path: Path) -> None:
     assert result.stdout == ""
 
 
+def test_flake8_reports_an_unparseable_workflow_file_as_cnt100(tmp_path: Path) -> None:
+    (tmp_path / "broken.py").write_text("import continuum\n\n@continuum.workflow\ndef f(x:\n")
+    (tmp_path / "plain_broken.py").write_text("def g(:\n")
+    for jobs in ("1", "2"):
+        result = _flake8("-j", jobs, "broken.py", "plain_broken.py", cwd=tmp_path)
+        assert result.returncode == 1, result.stdout + result.stderr
+        lines = result.stdout.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("broken.py:4:"), lines
+        assert " CNT100 could not parse this file: SyntaxError" in lines[0]
+    both = _flake8("--select", "CNT,E999", "broken.py", cwd=tmp_path)
+    assert [line.split(" ")[1] for line in both.stdout.splitlines()] == ["E999", "CNT100"]
+    lint_result = CliRunner().invoke(lint, [str(tmp_path / "broken.py")])
+    assert "CNT100" in lint_result.output  # the same code from both front ends
+
+
 def test_lint_command_prints_same_format_and_exits_1_on_errors(tmp_path: Path) -> None:
     path = _flows(tmp_path)
     result = CliRunner().invoke(lint, [str(path)])

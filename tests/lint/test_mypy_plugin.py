@@ -145,3 +145,28 @@ def test_unserializable_inputs_results_and_signal_payloads_are_errors(
     assert any(m.startswith('activity act result: "set[int]" is not JSON') for m in messages)
     assert any(m.startswith('signal payload type "socket" is not JSON') for m in messages)
     assert not any("Argument 1" in m for m in messages), "the right overload still matches"
+
+
+def test_plugin_works_from_a_project_outside_the_repo_without_mypypath(tmp_path: Path) -> None:
+    # The test environment installs Continuum with `pip install -e .`: mypy must find the
+    # package (a plain path .pth, not an import hook mypy cannot run) and the plugin.
+    (tmp_path / "app.py").write_text(
+        textwrap.dedent(
+            """\
+            import continuum
+
+
+            @continuum.workflow
+            def flow(x: int) -> int:
+                continuum.continue_as_new("not an int")
+                return x
+            """
+        )
+    )
+    (tmp_path / "mypy.ini").write_text("[mypy]\nstrict = True\nplugins = continuum_lint.mypy\n")
+    env = {k: v for k, v in os.environ.items() if k != "MYPYPATH"}
+    command = [sys.executable, "-m", "mypy", "--no-incremental", "app.py"]
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert "import-not-found" not in result.stdout, result.stdout
+    assert 'continue_as_new input "str" does not match' in result.stdout, result.stdout
+    assert result.stdout.count("error:") == 1, result.stdout

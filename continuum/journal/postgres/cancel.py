@@ -10,8 +10,13 @@ from continuum.journal.postgres.statements import Cursor, fetch_all, fetch_one, 
 from continuum.models import TERMINAL_STATES, RunInfo
 
 
-def cancel(cur: Cursor, run_id: str, *, max_levels: int, instance: str) -> RunInfo:
+def cancel(
+    cur: Cursor, run_id: str, *, max_levels: int, instance: str
+) -> tuple[RunInfo, list[str]]:
     """Cancel the tip of ``run_id``'s chain and its descendants; idempotent when cancelled.
+
+    Returns the tip and the ids this call cancelled (the tip first, then descendants
+    generation by generation; empty when the tip was already cancelled).
 
     Raises :class:`RunNotFound`, :class:`RunTerminal` (completed or failed), or
     :class:`ParentMoved` (the caller retries).
@@ -28,29 +33,30 @@ def cancel(cur: Cursor, run_id: str, *, max_levels: int, instance: str) -> RunIn
     if tip["parent_run_id"] != parent:
         raise ParentMoved(run_id)
     if tip["state"] == "cancelled":
-        return get_run(cur, tip["id"])
+        return get_run(cur, tip["id"]), []
     if tip["state"] in TERMINAL_STATES:
-        raise RunTerminal(tip["id"], tip["state"])
-    cancel_tree(cur, tip["id"], parent, max_levels=max_levels, instance=instance)
-    return get_run(cur, tip["id"])
+        raise RunTerminal(tip["id"], tip["state"], "cancel")
+    cancelled = cancel_tree(cur, tip["id"], parent, max_levels=max_levels, instance=instance)
+    return get_run(cur, tip["id"]), cancelled
 
 
 def cancel_tree(
     cur: Cursor, root: str, parent: str | None, *, max_levels: int, instance: str
-) -> None:
-    """Cancel ``root`` (locked by the caller) and its live descendants, then wake ``parent``.
+) -> list[str]:
+    """Cancel ``root`` (locked by the caller) and its live descendants, then wake ``parent``;
+    returns the ids cancelled, generation by generation.
 
     Each generation is locked ``FOR UPDATE`` (in id order) while its parents are held,
     so a child created by a concurrent commit under a parent's lock is either seen by
     the next generation's query or fenced (the parent's lease is already cleared).
     """
     level = [root]
-    _cancel_level(cur, level)
+    cancelled = _cancel_level(cur, level)
     for _ in range(max_levels):
         level = [r["id"] for r in fetch_all(cur, sql("cancel", "lock_live_children"), (level,))]
         if not level:
             break
-        _cancel_level(cur, level)
+        cancelled += _cancel_level(cur, level)
     else:
         still = fetch_one(cur, sql("cancel", "has_live_children"), (level,))
         if still is not None and still["present"]:
@@ -61,7 +67,8 @@ def cancel_tree(
             )
     if parent is not None:
         wake_run(cur, parent)
+    return cancelled
 
 
-def _cancel_level(cur: Cursor, ids: list[str]) -> None:
-    fetch_all(cur, sql("cancel", "cancel_runs"), {"ids": ids})
+def _cancel_level(cur: Cursor, ids: list[str]) -> list[str]:
+    return [str(r["id"]) for r in fetch_all(cur, sql("cancel", "cancel_runs"), {"ids": ids})]

@@ -30,6 +30,7 @@ from continuum.db.pool import create_pool
 from continuum.engine.events import Event
 from continuum.engine.types import ActivationInput, ActivationResult
 from continuum.errors import ConfigurationError, PayloadError
+from continuum.journal.notices import emit_cancelled
 from continuum.journal.postgres import activations, batch_tasks, cancel, query, runs, signals, tasks
 from continuum.journal.postgres import batch as batch_ops
 from continuum.journal.postgres.locks import ParentMoved
@@ -362,12 +363,18 @@ class PostgresJournal:
         return self._run(lambda cur: signals.send_signal(cur, run_id, name, text))
 
     def cancel(self, run_id: str) -> RunInfo:
-        """Cancel the chain tip and its live descendants; idempotent on cancelled runs."""
-        return self._run_retrying(
+        """Cancel the chain tip and its live descendants; idempotent on cancelled runs.
+
+        Emits ``run.cancelled`` for the tip and ``child.cancelled`` for each descendant
+        once the transaction has committed.
+        """
+        info, cancelled = self._run_retrying(
             lambda cur: cancel.cancel(
                 cur, run_id, max_levels=self._cascade_levels, instance=self.instance
             )
         )
+        emit_cancelled(cancelled, instance=self.instance)
+        return info
 
     # -- activity tasks -----------------------------------------------------------
     def claim_task(self, owner: str) -> TaskLease | None:
