@@ -37,6 +37,12 @@ from continuum.journal.postgres import PostgresJournal
 from continuum.journal.records import NewRun
 from continuum.models import Page, RunInfo, RunState
 from continuum.runtime import instance as instances
+from continuum.validation import (
+    check_attribute_keys,
+    check_name,
+    check_new_run_id,
+    check_run_id,
+)
 
 
 def _not_in_workflow(operation: str) -> None:
@@ -67,6 +73,7 @@ class Client:
     ) -> None:
         if dsn:
             validate_dsn(dsn)
+        check_name(namespace, what="the namespace", operation="Client()")
         self._dsn = dsn
         self.namespace = namespace
         self.instance_name = instance
@@ -126,10 +133,13 @@ class Client:
             raise ConfigurationError(
                 f"Client.start expects a @continuum.workflow, got {type(flow).__name__}"
             )
-        if id is not None and (not isinstance(id, str) or not id):
-            raise ConfigurationError("a run id must be a non-empty string")
+        if id is not None:
+            check_new_run_id(id, operation="Client.start")
+        if namespace is not None:
+            check_name(namespace, what="the namespace", operation="Client.start")
         if attributes is not None and not isinstance(attributes, dict):
             raise PayloadError("attributes must be a JSON object (a dict)")
+        check_attribute_keys(attributes or {}, operation="Client.start")
         # New runs start on the current built version, executed through its frozen module.
         flow = self.versions.for_start(flow)
         encoded = flow.encode_input(input)
@@ -152,14 +162,15 @@ class Client:
         ``RunNotFound`` and ``RunTerminal``.
         """
         _not_in_workflow("signal")
-        if not isinstance(name, str) or not name:
-            raise PayloadError("a signal name must be a non-empty string")
+        check_run_id(run_id, operation="Client.signal")
+        check_name(name, what="the signal name", operation="Client.signal")
         encoded = payloads.encode(payload, what=f"payload of signal {name!r}")
         self.journal.send_signal(run_id, name, encoded)
 
     def cancel(self, run_id: str) -> RunInfo:
         """Cancel the run (its chain's tip) and its live descendants; terminal ``cancelled``."""
         _not_in_workflow("cancel")
+        check_run_id(run_id, operation="Client.cancel")
         return self.journal.cancel(run_id)
 
     def result(self, run_id: str, timeout: float | None = None) -> Any:
@@ -170,6 +181,7 @@ class Client:
         poll fallback.
         """
         _not_in_workflow("result")
+        check_run_id(run_id, operation="Client.result")
         info = wait_for_terminal(self.journal, self.dsn, run_id, timeout)
         if info.state == RunState.FAILED:
             raise RunFailed(info.id, info.error)
@@ -186,11 +198,13 @@ class Client:
     def get_run(self, run_id: str) -> RunInfo:
         """The run's record (``RunNotFound`` for an unknown id)."""
         _not_in_workflow("get_run")
+        check_run_id(run_id, operation="Client.get_run")
         return self.journal.get_run(run_id)
 
     def history(self, run_id: str) -> list[dict[str, Any]]:
         """The run's journal as JSON-ready dicts (``continuum.testing.replay`` accepts it)."""
         _not_in_workflow("history")
+        check_run_id(run_id, operation="Client.history")
         return [ev.to_json() for ev in self.journal.history(run_id)]
 
     def query(
@@ -204,6 +218,12 @@ class Client:
     ) -> Page:
         """One page of runs in ``namespace`` matching ``where`` (see SPEC §4)."""
         _not_in_workflow("query")
+        if namespace is not None:
+            check_name(namespace, what="the namespace", operation="Client.query")
+        if after is not None and not isinstance(after, str):
+            raise PayloadError(f"Client.query: after= must be a cursor string, got {after!r:.60}")
+        if not isinstance(limit, int) or isinstance(limit, bool):
+            raise PayloadError(f"Client.query: limit must be an int, got {limit!r:.60}")
         return self.journal.query(
             namespace=namespace or self.namespace,
             where=list(where),
@@ -215,8 +235,10 @@ class Client:
     def set_attributes(self, run_id: str, attributes: dict[str, Any]) -> None:
         """Merge search attributes into the run (in SQL; not journaled)."""
         _not_in_workflow("set_attributes")
+        check_run_id(run_id, operation="Client.set_attributes")
         if not isinstance(attributes, dict):
             raise PayloadError("attributes must be a JSON object (a dict)")
+        check_attribute_keys(attributes, operation="Client.set_attributes")
         self.journal.set_attributes(run_id, payloads.encode(attributes, what="attributes"))
 
     # -- lifecycle --------------------------------------------------------------------

@@ -42,6 +42,11 @@ class DatabaseConfig(BaseModel):
     # replaced before use; costs one round trip per checkout.
     check_on_checkout: bool = False
     embedded_home: Path | None = None
+    # The server ends a session that sits inside a transaction this long (seconds; 0:
+    # never). Continuum's own transactions never idle; a process frozen mid-transaction
+    # (SIGSTOP, a VM stall, a debugger) does, holding row locks that would otherwise keep
+    # its runs from being taken over until it wakes.
+    idle_in_transaction_timeout: float = Field(default=10.0, ge=0)
 
     def resolved_dsn(self) -> str:
         """The DSN to use: explicit, then ``$CONTINUUM_DATABASE_URL``, then embedded."""

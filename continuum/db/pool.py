@@ -103,8 +103,18 @@ def create_pool(
     }
     if dict_rows:
         kwargs["row_factory"] = dict_row
+    idle_ms = round(config.idle_in_transaction_timeout * 1000)
+
+    def configure(conn: psycopg.Connection[Any]) -> None:
+        conn.execute(
+            "SELECT set_config('idle_in_transaction_session_timeout', %s, false)",
+            (str(idle_ms),),
+        )
+        conn.commit()
+
     pool: ConnectionPool[Any] = ConnectionPool(
         dsn,
+        configure=configure if idle_ms else None,
         min_size=config.pool_min_size,
         max_size=max(config.pool_max_size, config.pool_min_size),
         kwargs=kwargs,

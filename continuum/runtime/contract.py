@@ -53,7 +53,12 @@ class WorkerJournal(Journal, Protocol):
         ...
 
     def expire_leases_of(self, owner_ids: Sequence[str]) -> Any:
-        """Expire every run and task lease held by the given (dead) owners."""
+        """Expire every run and task lease held by the given (dead) owners (skipping rows
+        another session holds locked)."""
+        ...
+
+    def owners_with_leases(self, owner_ids: Sequence[str]) -> set[str]:
+        """Which of ``owner_ids`` still hold an unexpired lease."""
         ...
 
     def finish_task_and_claim(

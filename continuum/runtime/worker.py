@@ -35,7 +35,7 @@ from continuum.runtime.driver import RunDriver
 from continuum.runtime.group_commit import GroupCommitter, batchable
 from continuum.runtime.instance import Instance, make_journal
 from continuum.runtime.lease import DEFAULT_RENEW_S, DEFAULT_TTL_S, LeaseHeartbeater
-from continuum.runtime.liveness import GRACE_S, HEARTBEAT_S, Liveness, new_worker_id
+from continuum.runtime.liveness import GRACE_S, HEARTBEAT_S, Liveness, Reaper, new_worker_id
 from continuum.runtime.local import LocalHost
 from continuum.runtime.queries import query
 from continuum.runtime.retrying import retry_transient
@@ -205,6 +205,12 @@ class Worker:
             self.id,
             versions=[(w.name, w.version_hash) for w in versions],
             heartbeat_s=self.heartbeat_interval,
+        )
+        self.reaper = Reaper(
+            inst,
+            journal,
+            self.id,
+            interval_s=self.heartbeat_interval,
             grace_s=self.dead_after,
             on_reaped=self._reaped,
         )
@@ -218,7 +224,8 @@ class Worker:
         self.router.subscribe(TIMER_ARMED, self.timers.armed)
         self.router.on_rescan(self._rescan)
         self.liveness.register()
-        for service in (self.liveness, self.heartbeater, self.timers, self.runs, self.activities):
+        services = (self.liveness, self.reaper, self.heartbeater, self.timers)
+        for service in (*services, self.runs, self.activities):
             service.start()
         self.router.start()
         _log.info("worker %s started (%d workflow versions)", self.id, len(versions))
@@ -331,7 +338,7 @@ class Worker:
         self.activities.join(timeout)
         self.runs.drain(timeout)
         self.activities.drain(timeout)
-        services = (self.heartbeater, self.liveness)
+        services = (self.heartbeater, self.liveness, self.reaper)
         for service in services:
             service.stop()
         for service in (*services, self.timers):

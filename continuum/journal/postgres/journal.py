@@ -241,6 +241,11 @@ class PostgresJournal:
         """
         return self._run(lambda cur: runs.expire_leases_of(cur, list(owners)))
 
+    def owners_with_leases(self, owners: Sequence[str]) -> set[str]:
+        """Which of ``owners`` still hold a lease :meth:`expire_leases_of` had to skip
+        (its row was locked by another session, e.g. a frozen worker's transaction)."""
+        return self._run(lambda cur: runs.owners_with_leases(cur, list(owners)))
+
     def recover_expired_runs(self) -> list[str]:
         """Make runs whose lease expired (owner stopped heartbeating) due again."""
         return self._run(runs.recover_expired_runs)

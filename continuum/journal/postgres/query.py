@@ -16,9 +16,11 @@ from typing import Any
 
 from psycopg import sql
 
-from continuum.errors import ConfigurationError
+from continuum.errors import ConfigurationError, PayloadError
 from continuum.journal.postgres.statements import Cursor, dumps, run_info
 from continuum.models import Page
+from continuum.payloads import encode
+from continuum.validation import text_problem
 
 FILTER_FIELDS = frozenset(
     {
@@ -59,6 +61,7 @@ def _column(field: Any) -> tuple[sql.Composable, bool]:
         and field[0] == "attributes"
         and isinstance(field[1], str)
         and field[1]
+        and text_problem(field[1]) is None
     ):
         return sql.SQL("attributes -> %s"), True
     raise ConfigurationError(
@@ -67,11 +70,26 @@ def _column(field: Any) -> tuple[sql.Composable, bool]:
 
 
 def _time(value: Any, field: Any) -> Any:
-    if field in _TIME_FIELDS and isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            raise ConfigurationError(f"{field} needs a datetime, got {value!r}") from None
+    """``value`` checked against ``field``'s column type (datetimes, or text)."""
+    if field in _TIME_FIELDS:
+        if isinstance(value, datetime):
+            return value
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        raise ConfigurationError(
+            f"query: {field} needs a datetime (or an ISO 8601 string), got {value!r:.60}"
+        )
+    if not isinstance(value, str):
+        raise ConfigurationError(
+            f"query: {field} is text; compare it with a string, got {type(value).__name__} "
+            f"{value!r:.60}"
+        )
+    problem = text_problem(value)
+    if problem:
+        raise PayloadError(f"query: the value for {field} {problem}")
     return value
 
 
@@ -87,9 +105,10 @@ def _condition(cond: Any) -> tuple[sql.Composable, list[Any]]:
     if is_attr:
         key = field[1]
         if op == "eq":  # containment uses the GIN index on attributes
+            value = encode(value, what=f"query value for attribute {key!r}")
             return sql.SQL("attributes @> %s::jsonb"), [dumps({key: value}, what="query value")]
         if op == "in":
-            values = _values(value, cond)
+            values = [encode(v, what=f"query value for {key!r}") for v in _values(value, cond)]
             return sql.SQL("{} = ANY(%s::jsonb[])").format(column), [
                 key,
                 [dumps(v, what="query value") for v in values],
@@ -97,7 +116,7 @@ def _condition(cond: Any) -> tuple[sql.Composable, list[Any]]:
         cmp = sql.SQL(_CMP[op])
         return sql.SQL("{} {} %s::jsonb").format(column, cmp), [
             key,
-            dumps(value, what="query value"),
+            dumps(encode(value, what=f"query value for {key!r}"), what="query value"),
         ]
     if op == "in":
         values = [_time(v, field) for v in _values(value, cond)]

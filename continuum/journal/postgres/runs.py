@@ -140,6 +140,14 @@ def expire_leases_of(cur: Cursor, owners: list[str]) -> tuple[int, int]:
     return len(runs), len(tasks)
 
 
+def owners_with_leases(cur: Cursor, owners: list[str]) -> set[str]:
+    """Which of ``owners`` still hold an unexpired run or task lease."""
+    if not owners:
+        return set()
+    rows = fetch_all(cur, sql("runs", "leases_left_of"), (owners, owners))
+    return {str(r["owner"]) for r in rows}
+
+
 def recover_expired_runs(cur: Cursor) -> list[str]:
     """Make runs whose lease expired due again; returns their ids."""
     return [r["id"] for r in fetch_all(cur, sql("runs", "recover_expired_runs"))]

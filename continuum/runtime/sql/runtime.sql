@@ -18,8 +18,14 @@ ORDER BY heartbeat_at;
 
 -- name: delete_dead_workers
 -- Re-checks staleness: a worker that heartbeated since it was listed stays registered.
+-- The reaper passes only workers whose leases it could all expire; the others stay listed
+-- so the next tick retries the rows that were locked.
 DELETE FROM continuum_workers
-WHERE id = ANY(%(ids)s) AND heartbeat_at < now() - make_interval(secs => %(grace_s)s);
+WHERE id IN (
+    SELECT id FROM continuum_workers
+    WHERE id = ANY(%(ids)s) AND heartbeat_at < now() - make_interval(secs => %(grace_s)s)
+    FOR UPDATE SKIP LOCKED
+);
 
 -- name: delete_worker
 DELETE FROM continuum_workers WHERE id = %(id)s;

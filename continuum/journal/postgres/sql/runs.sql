@@ -147,19 +147,39 @@ RETURNING id;
 
 -- name: expire_run_leases_of
 -- Dead-worker takeover: end the leases now and make the runs due, so any live worker
--- claims them on its next poll instead of waiting out the TTL.
+-- claims them on its next poll instead of waiting out the TTL. Rows another session has
+-- locked (a frozen worker mid-transaction) are skipped, never waited for: the reaper
+-- tries them again on its next tick (see leases_left_of).
 UPDATE continuum_runs
 SET lease_expires_at = now() - interval '1 microsecond',
     next_wakeup_at = LEAST(next_wakeup_at, now()),
     updated_at = now()
-WHERE lease_owner = ANY(%s) AND lease_token IS NOT NULL AND state IN ('running', 'suspended')
+WHERE id IN (
+    SELECT id FROM continuum_runs
+    WHERE lease_owner = ANY(%s) AND lease_token IS NOT NULL AND state IN ('running', 'suspended')
+    FOR UPDATE SKIP LOCKED
+)
 RETURNING id, pg_notify('continuum_run_wake', id);
 
 -- name: expire_task_leases_of
 UPDATE continuum_activity_tasks
 SET lease_expires_at = now() - interval '1 microsecond', updated_at = now()
-WHERE lease_owner = ANY(%s) AND state = 'leased'
+WHERE id IN (
+    SELECT id FROM continuum_activity_tasks
+    WHERE lease_owner = ANY(%s) AND state = 'leased'
+    FOR UPDATE SKIP LOCKED
+)
 RETURNING id;
+
+-- name: leases_left_of
+-- Which of the given owners still hold an unexpired run or task lease (rows the reaper had to
+-- skip because they were locked). Plain reads: MVCC never waits on a row lock.
+SELECT DISTINCT lease_owner AS owner FROM continuum_runs
+WHERE lease_owner = ANY(%s) AND lease_token IS NOT NULL AND lease_expires_at > now()
+  AND state IN ('running', 'suspended')
+UNION
+SELECT DISTINCT lease_owner FROM continuum_activity_tasks
+WHERE lease_owner = ANY(%s) AND state = 'leased' AND lease_expires_at > now();
 
 -- name: recover_expired_runs
 -- A run whose owner stopped heartbeating has next_wakeup_at NULL (cleared at claim):
