@@ -34,6 +34,7 @@ from continuum.engine.activation import error_payload
 from continuum.engine.types import ActivationInput
 from continuum.journal.records import Lease, TaskFinish, TaskLease
 from continuum.runtime.contract import WorkerJournal
+from continuum.runtime.crashpoints import crash_point
 from continuum.runtime.deadline import run_bounded
 from continuum.runtime.execution import AttemptResult
 from continuum.runtime.group_commit import GroupCommitter
@@ -221,6 +222,7 @@ class ActivityDispatcher(Service):
         held = self.heartbeater.track_task(lease)
         try:
             out = self._attempt(lease, meta, kind)
+            crash_point("after_side_effect")
             finish = self._finish(lease, out)
         except Exception:
             # The lease lapses and the sweep requeues the task (consuming the attempt).

@@ -30,6 +30,7 @@ from continuum.engine.types import ActivationInput
 from continuum.errors import Fenced
 from continuum.journal.records import Lease
 from continuum.runtime.contract import WorkerJournal
+from continuum.runtime.crashpoints import crash_point
 from continuum.runtime.driver import RunDriver
 from continuum.runtime.lease import LeaseHeartbeater
 from continuum.runtime.local import ActivationAborted
@@ -210,6 +211,7 @@ class RunDispatcher(Service):
         return True
 
     def _activate(self, lease: Lease, loaded: ActivationInput | None) -> None:
+        crash_point("after_claim")
         try:
             self.driver.activate_lease(lease, loaded)
             self.activations += 1

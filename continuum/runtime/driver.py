@@ -14,6 +14,7 @@ from continuum.engine.types import ActivationHost, ActivationInput, ActivationRe
 from continuum.errors import Fenced
 from continuum.journal.protocol import Journal
 from continuum.journal.records import Lease
+from continuum.runtime.crashpoints import crash_point
 
 Resolver = Callable[[str, str], Workflow[Any, Any] | None]
 """``(workflow name, version hash) -> definition`` or ``None`` if this node lacks it."""
@@ -103,6 +104,7 @@ class RunDriver:
             if result.outcome.kind == "continued" and self.current_version is not None:
                 successor = self.current_version(flow.name)
             self.commit(lease, result, successor)
+            crash_point("after_journal_append")
         except Fenced as exc:
             _log.info("activation of %s fenced: %s", run_id, exc)
             self._emit("run.fenced", {"run_id": run_id})

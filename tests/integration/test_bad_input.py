@@ -89,6 +89,7 @@ CASES: list[tuple[str, Callable[[Client], Any]]] = [
     ("query: bytes attribute value", lambda c: c.query(where=[("eq", ("attributes", "k"), b"")])),
     ("query: object namespace", lambda c: c.query(namespace=object())),  # type: ignore[arg-type]
     ("query: in with ints", lambda c: c.query(where=[("in", "state", [1, 2])])),
+    ("query: dict operator", lambda c: c.query(where=[({}, "id", "x")])),
 ]
 
 

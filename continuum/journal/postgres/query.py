@@ -97,7 +97,7 @@ def _condition(cond: Any) -> tuple[sql.Composable, list[Any]]:
     if not isinstance(cond, tuple | list) or len(cond) != 3:
         raise ConfigurationError(f"bad query condition {cond!r}: expected (op, field, value)")
     op, field, value = cond
-    if op not in OPS:
+    if not isinstance(op, str) or op not in OPS:
         raise ConfigurationError(
             f"unknown query operator {op!r}; use one of {', '.join(sorted(OPS))}"
         )
