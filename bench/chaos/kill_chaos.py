@@ -1,6 +1,6 @@
 """Kill-chaos: workers SIGKILLed at random times, or crashing at named points.
 
-    python bench/chaos/kill_chaos.py [--runs 300] [--workers 4] [--kills 12] [--every 2.0]
+    python bench/chaos/kill_chaos.py [--runs 1000] [--workers 4] [--kills 12] [--every 2.0]
     python bench/chaos/kill_chaos.py --crash-point after_side_effect [--probability 0.05]
     python bench/chaos/kill_chaos.py --small          # the CI size
 
@@ -23,7 +23,7 @@ from common import Cluster, TakeoverClock, chaos_database, invariants, start_run
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dsn", default=None)
-    parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--kills", type=int, default=12)
     parser.add_argument("--every", type=float, default=2.0)
