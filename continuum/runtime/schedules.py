@@ -39,8 +39,10 @@ class ScheduleFirer(Service):
         self.wheel = wheel
         self.version_for = version_for
         self.started = 0
+        self.passes = 0
 
     def tick(self) -> float | None:
+        self.passes += 1
         report = self.journal.transaction(lambda cur: schedule_ops.fire_due(cur, self.version_for))
         if report.started:
             self.started += len(report.started)
