@@ -22,7 +22,7 @@ IDLE_S = 3600.0
 
 
 def _admit(cur: Cursor, *, queue: str) -> queue_ops.Admission:
-    return queue_ops.admit(cur, queue)
+    return queue_ops.admit(cur, queue, backlog=True)
 
 
 class QueueAdmitter(Service):

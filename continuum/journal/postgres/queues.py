@@ -42,20 +42,24 @@ def ensure_queue(cur: Cursor, name: str) -> None:
     cur.execute(sql("queues", "ensure_queue"), (name,))
 
 
-def admit(cur: Cursor, name: str, limit: int = ADMIT_BATCH) -> Admission:
+def admit(cur: Cursor, name: str, limit: int = ADMIT_BATCH, *, backlog: bool = False) -> Admission:
     """Start as many queued runs of ``name`` as its limits allow, lowest priority first.
 
     Holds the queue's row lock until the caller's transaction ends; the counting
-    statement runs after the lock is taken, so it sees every earlier admission.
+    statement runs after the lock is taken, so it sees every earlier admission. With
+    ``backlog`` it also reports what still waits and the rate-limit wait (one more
+    statement; the workers' admitter needs it, a start does not).
     """
     if fetch_one(cur, sql("queues", "lock_queue"), (name,)) is None:
         return Admission([], 0, None)
     rows = fetch_all(cur, sql("queues", "admit"), {"queue": name, "limit": limit})
-    backlog = fetch_one(cur, sql("queues", "queue_backlog"), {"queue": name})
-    assert backlog is not None
-    wait = backlog["rate_wait_s"]
+    if not backlog:
+        return Admission([r["id"] for r in rows], 0, None)
+    backlog_row = fetch_one(cur, sql("queues", "queue_backlog"), {"queue": name})
+    assert backlog_row is not None
+    wait = backlog_row["rate_wait_s"]
     return Admission(
-        [r["id"] for r in rows], int(backlog["queued"]), None if wait is None else float(wait)
+        [r["id"] for r in rows], int(backlog_row["queued"]), None if wait is None else float(wait)
     )
 
 
