@@ -212,7 +212,7 @@ class WorkflowEnvironment:
 
     def schedules(self) -> list[ScheduleInfo]:
         """Every schedule, by id."""
-        return self._schedules.list()
+        return self._schedules.all()
 
     def _start_scheduled(self, flow: Workflow[Any, Any], encoded: Any, run_id: str) -> None:
         self.journal.create_run(NewRun(run_id, flow.name, flow.version_hash, encoded))

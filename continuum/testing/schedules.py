@@ -115,7 +115,7 @@ class ScheduleBook:
         self._get(schedule_id, "delete")
         del self._entries[schedule_id]
 
-    def list(self) -> list[ScheduleInfo]:
+    def all(self) -> list[ScheduleInfo]:
         return [self._entries[k].info() for k in sorted(self._entries)]
 
     def next_fire_at(self) -> datetime | None:
