@@ -10,6 +10,7 @@ from continuum.errors import ConfigurationError
 from continuum.journal.postgres import fork as fork_ops
 from continuum.journal.postgres import queues as queue_ops
 from continuum.models import QueueInfo
+from continuum.validation import check_name, check_new_run_id, check_run_id
 
 
 def check_queue(queue: object, priority: object, operation: str) -> None:
@@ -18,6 +19,8 @@ def check_queue(queue: object, priority: object, operation: str) -> None:
         raise ConfigurationError(
             f"Client.{operation}: queue must be a non-empty string, got {queue!r}"
         )
+    if queue is not None:
+        check_name(queue, what="the queue name", operation=f"Client.{operation}")
     if isinstance(priority, bool) or not isinstance(priority, int):
         raise ConfigurationError(
             f"Client.{operation}: priority must be an int (lower starts first), got {priority!r}"
@@ -88,8 +91,9 @@ class QueueMixin(ClientBase):
                 f"Client.fork: at_seq must be an int >= 1 (seqs start at 1, as "
                 f"Client.history shows them) or None, got {at_seq!r}"
             )
-        if id is not None and (not isinstance(id, str) or not id):
-            raise ConfigurationError("Client.fork: a run id must be a non-empty string")
+        check_run_id(run_id, operation="Client.fork")
+        if id is not None:
+            check_new_run_id(id, operation="Client.fork")
         source = self.journal.get_run(run_id)
         new_id = id or f"{run_id}~fork-{uuid.uuid4().hex[:8]}"
         version = self.current_version(source.workflow) or source.version_hash

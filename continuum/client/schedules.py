@@ -6,11 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 from continuum.client.base import ClientBase, check_flow, not_in_workflow
+from continuum.client.queues import check_queue
 from continuum.definitions.schedules import ScheduleSpec, check_overlap
 from continuum.definitions.workflow import Workflow
 from continuum.errors import ConfigurationError
 from continuum.journal.postgres import schedules as ops
 from continuum.models import ScheduleInfo
+from continuum.validation import check_name
 
 
 def _check_id(schedule_id: Any, operation: str) -> str:
@@ -19,7 +21,7 @@ def _check_id(schedule_id: Any, operation: str) -> str:
             f"Client.{operation}: a schedule id must be a non-empty string without '@' "
             f"(run ids are '<schedule id>@<tick>'), got {schedule_id!r}"
         )
-    return schedule_id
+    return check_name(schedule_id, what="the schedule id", operation=f"Client.{operation}")
 
 
 class ScheduleMixin(ClientBase):
@@ -57,8 +59,7 @@ class ScheduleMixin(ClientBase):
             raise ConfigurationError(
                 f"Client.schedule: catchup={catchup!r} must be a positive timedelta or None"
             )
-        if queue is not None and (not isinstance(queue, str) or not queue):
-            raise ConfigurationError("Client.schedule: queue must be a non-empty string")
+        check_queue(queue, priority, "schedule")
         flow = self.versions.for_start(flow)
         encoded = flow.encode_input(input)
         flow.decode_input(encoded)
@@ -79,21 +80,25 @@ class ScheduleMixin(ClientBase):
     def pause_schedule(self, id: str) -> ScheduleInfo:
         """Stop firing the schedule until :meth:`resume_schedule` (``ScheduleNotFound``)."""
         not_in_workflow("pause_schedule")
+        check_name(id, what="the schedule id", operation="Client.pause_schedule")
         return self.journal.transaction(lambda cur: ops.set_paused(cur, id, True))
 
     def resume_schedule(self, id: str) -> ScheduleInfo:
         """Fire again from the next tick after now (ticks missed while paused are skipped)."""
         not_in_workflow("resume_schedule")
+        check_name(id, what="the schedule id", operation="Client.resume_schedule")
         return self.journal.transaction(lambda cur: ops.set_paused(cur, id, False))
 
     def trigger_schedule(self, id: str) -> str:
         """Start the schedule's run for the current second now; returns its run id."""
         not_in_workflow("trigger_schedule")
+        check_name(id, what="the schedule id", operation="Client.trigger_schedule")
         return self.journal.transaction(lambda cur: ops.trigger(cur, id, self.current_version))
 
     def unschedule(self, id: str) -> None:
         """Delete the schedule (its runs are untouched)."""
         not_in_workflow("unschedule")
+        check_name(id, what="the schedule id", operation="Client.unschedule")
         self.journal.transaction(lambda cur: ops.delete(cur, id))
 
     def schedules(self) -> list[ScheduleInfo]:

@@ -144,5 +144,7 @@ def test_bad_queue_arguments_are_refused_and_nothing_is_written(client: Client) 
         client.start(job, 1, queue="")
     with pytest.raises(continuum.ConfigurationError, match="priority"):
         client.start(job, 1, queue="q", priority="high")  # type: ignore[arg-type]
+    with pytest.raises(continuum.PayloadError, match="queue name"):
+        client.start(job, 1, queue="q\x00")
     assert client.queues() == []
     assert client.query().runs == []

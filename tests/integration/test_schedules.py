@@ -159,4 +159,8 @@ def test_bad_schedules_are_refused_and_nothing_is_stored(client: Client) -> None
         client.schedule("bad", ping, 1, every=seconds(5), catchup=timedelta(0))
     with pytest.raises(continuum.PayloadError):
         client.schedule("bad", ping, "not an int", every=seconds(5))
+    with pytest.raises(continuum.PayloadError, match="schedule id"):
+        client.schedule("nul\x00", ping, 1, every=seconds(5))
+    with pytest.raises(continuum.PayloadError, match="schedule id"):
+        client.pause_schedule("nul\x00")
     assert client.schedules() == []
