@@ -45,8 +45,9 @@ class ClientBase:
         raise NotImplementedError
 
     def current_version(self, workflow: str) -> str | None:
-        """The version hash new runs of ``workflow`` get here (``None``: not loaded)."""
+        """The version hash new runs of ``workflow`` get here: the loaded definition's
+        (through the build manifest), else the manifest's current one (``None``: neither)."""
         try:
             return self.versions.for_start(REGISTRY.workflow(workflow)).version_hash
         except ContinuumError:
-            return None
+            return self.versions.current_hash(workflow)
