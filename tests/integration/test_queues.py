@@ -148,3 +148,14 @@ def test_bad_queue_arguments_are_refused_and_nothing_is_written(client: Client) 
         client.start(job, 1, queue="q\x00")
     assert client.queues() == []
     assert client.query().runs == []
+
+
+def test_a_queued_run_pins_its_version(client: Client) -> None:
+    from continuum.ops.gc import pinned_pairs
+
+    client.configure_queue("pin", concurrency=1)
+    client.start(job, 1, queue="pin")
+    waiting = client.start(parent_job, 2, queue="pin")
+    assert client.get_run(waiting).state == continuum.RunState.QUEUED
+    with psycopg.connect(client.dsn) as conn:
+        assert (parent_job.name, parent_job.version_hash) in pinned_pairs(conn)
