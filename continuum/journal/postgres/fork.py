@@ -9,8 +9,11 @@ fork refuses such a cut (:class:`ForkError`, naming the seqs that would work).
 
 from __future__ import annotations
 
+from typing import Any
+
+from continuum.definitions.registry import REGISTRY
 from continuum.engine import events as ev
-from continuum.errors import ForkError, PayloadError, RunAlreadyExists
+from continuum.errors import ContinuumError, ForkError, PayloadError, RunAlreadyExists
 from continuum.journal.postgres import queues, runs
 from continuum.journal.postgres.statements import Cursor, dumps, fetch_one, sql
 
@@ -64,6 +67,14 @@ def fork(cur: Cursor, source: str, at_seq: int | None, new_id: str, version_hash
     return new_id
 
 
+def _backoff(activity: str) -> dict[str, Any]:
+    """The activity's retry backoff when this process has it (the journal does not keep it)."""
+    try:
+        return REGISTRY.activity(activity).backoff.to_json()
+    except ContinuumError:
+        return {}
+
+
 def _reopen(cur: Cursor, run_id: str, e: ev.Event) -> None:
     kind = _TASK_KINDS.get(e.type)
     data = e.data
@@ -79,6 +90,7 @@ def _reopen(cur: Cursor, run_id: str, e: ev.Event) -> None:
                 "key": data.get("idempotency_key"),
                 "max_attempts": data.get("max_attempts") or 1,
                 "timeout_ms": data.get("timeout_ms"),
+                "backoff": dumps(_backoff(data["activity"])),
             }
         except (KeyError, PayloadError) as exc:
             raise ForkError(
