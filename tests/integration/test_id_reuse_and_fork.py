@@ -174,3 +174,36 @@ def test_fork_rejects_bad_input(client: Client, worker: Worker) -> None:
     client.fork("nap3", id="taken")
     with pytest.raises(continuum.RunAlreadyExists):
         client.fork("nap3", id="taken")
+
+
+@continuum.workflow
+def kid(n: int) -> int:
+    return continuum.execute(step1, n)
+
+
+@continuum.workflow
+def with_child(n: int) -> int:
+    return continuum.child(kid, n, id="k") + continuum.execute(step1, 0)
+
+
+def test_fork_refuses_a_cut_inside_an_open_child_and_accepts_one_after_it(
+    client: Client,
+) -> None:
+    with Worker(client, workflows=[with_child, kid], poll_interval=0.5):
+        client.start(with_child, 5, id="fam")
+        assert client.result("fam", timeout=20) == 7
+        history = client.history("fam")
+        started = next(e for e in history if e["type"] == "child_started")
+        done = next(e for e in history if e["type"] == "child_completed")
+        with pytest.raises(continuum.ForkError, match=f"seq {started['seq']}"):
+            client.fork("fam", at_seq=started["seq"])
+        fork_id = client.fork("fam", at_seq=done["seq"])
+        assert client.result(fork_id, timeout=20) == 7
+
+
+def test_if_exists_restart_failed_also_restarts_a_cancelled_run(client: Client) -> None:
+    client.start(naps, 1, id="c1")
+    client.cancel("c1")
+    with Worker(client, workflows=[naps], poll_interval=0.5):
+        assert client.start(naps, 2, id="c1", if_exists="restart_failed") == "c1"
+        assert client.result("c1", timeout=20) == 3

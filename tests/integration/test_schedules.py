@@ -164,3 +164,12 @@ def test_bad_schedules_are_refused_and_nothing_is_stored(client: Client) -> None
     with pytest.raises(continuum.PayloadError, match="schedule id"):
         client.pause_schedule("nul\x00")
     assert client.schedules() == []
+
+
+def test_a_schedule_can_start_its_runs_on_a_queue(client: Client) -> None:
+    client.configure_queue("sched-q", concurrency=1)
+    client.start(ping, 0, queue="sched-q")  # holds the only slot (no worker runs it)
+    client.schedule("queued", ping, 1, cron="0 3 * * *", queue="sched-q", priority=4)
+    run_id = client.trigger_schedule("queued")
+    info = client.get_run(run_id)
+    assert (info.state, info.queue, info.priority) == (continuum.RunState.QUEUED, "sched-q", 4)
