@@ -16,6 +16,9 @@ The tree::
     ├── ChildFailed                 a child run failed or was cancelled (raised in workflows)
     ├── RunNotFound                 no run with that id
     ├── RunTerminal                 the run already finished
+    ├── RunAlreadyExists            ``start(if_exists="error")`` on a taken id
+    ├── ScheduleNotFound            no schedule with that id
+    ├── ForkError                   ``fork`` cannot copy the journal at that point
     ├── RunFailed                   ``Client.result`` on a failed run
     ├── RunCancelled                ``Client.result`` on a cancelled run
     ├── ResultTimeout               ``Client.result(timeout=)`` ran out (also a ``TimeoutError``)
@@ -218,6 +221,41 @@ class ResultTimeout(ContinuumError, TimeoutError):
     code = "result_timeout"
 
 
+class RunAlreadyExists(ContinuumError):
+    """``start(id=..., if_exists="error")`` named a run that already exists."""
+
+    code = "run_already_exists"
+
+    def __init__(self, run_id: str, state: str) -> None:
+        super().__init__(
+            f"cannot start run {run_id!r}: a run with that id already exists ({state}) and "
+            'if_exists="error" was given; pick another id, or pass if_exists="return" to get '
+            'the existing run or if_exists="restart_failed" to rerun a failed one'
+        )
+        self.run_id = run_id
+        self.state = state
+
+
+class ScheduleNotFound(ContinuumError):
+    """No schedule with that id exists."""
+
+    code = "schedule_not_found"
+
+    def __init__(self, schedule_id: str, operation: str) -> None:
+        super().__init__(
+            f"cannot {operation} schedule {schedule_id!r}: no schedule has that id; list "
+            "schedules with `continuum schedules list`"
+        )
+        self.schedule_id = schedule_id
+        self.operation = operation
+
+
+class ForkError(ContinuumError):
+    """``Client.fork`` cannot copy the run's journal at the requested point."""
+
+    code = "fork_error"
+
+
 class Fenced(ContinuumError):
     """A write was rejected because its lease (fencing token) is no longer current."""
 
@@ -232,13 +270,16 @@ __all__ = [
     "DatabaseUnavailable",
     "DefinitionError",
     "Fenced",
+    "ForkError",
     "PayloadError",
     "ReplayDriftError",
     "ResultTimeout",
+    "RunAlreadyExists",
     "RunCancelled",
     "RunFailed",
     "RunNotFound",
     "RunTerminal",
+    "ScheduleNotFound",
     "SignalTimeout",
     "SuspendLeakError",
     "WorkflowContextError",

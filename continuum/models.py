@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class RunState(StrEnum):
     """Where a run is in its life. The last three are terminal."""
 
+    QUEUED = "queued"
     RUNNING = "running"
     SUSPENDED = "suspended"
     COMPLETED = "completed"
@@ -46,6 +47,41 @@ class RunInfo(BaseModel):
     finished_at: datetime | None = None
     result: Any = None
     error: dict[str, Any] | None = None
+    queue: str | None = None
+    priority: int = 0
+    forked_from_run_id: str | None = None
+    forked_at_seq: int | None = None
+
+
+class ScheduleInfo(BaseModel):
+    """What a client sees of a schedule (SPEC §14)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    workflow: str
+    cron: str | None = None
+    every: timedelta | None = None
+    timezone: str = "UTC"
+    overlap: str = "skip"
+    catchup: timedelta | None = None
+    paused: bool = False
+    next_fire_at: datetime | None = None
+    last_run_id: str | None = None
+    namespace: str = "default"
+    queue: str | None = None
+
+
+class QueueInfo(BaseModel):
+    """A queue's limits and how many of its runs are running and waiting (SPEC §15)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    concurrency: int | None = None
+    rate_limit: tuple[int, timedelta] | None = None
+    running: int = 0
+    queued: int = 0
 
 
 class Page(BaseModel):

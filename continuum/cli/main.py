@@ -28,6 +28,8 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "worker": ("continuum.cli.worker_commands", "worker_command"),
     "dev": ("continuum.cli.worker_commands", "dev_command"),
     "runs": ("continuum.cli.worker_commands", "runs_group"),
+    "schedules": ("continuum.cli.flow_commands", "schedules_group"),
+    "queues": ("continuum.cli.flow_commands", "queues_group"),
     "demo": ("continuum.cli.demo", "demo_command"),
     "audit": ("continuum.cli.version_commands", "audit_command"),
     "gc-versions": ("continuum.cli.version_commands", "gc_versions_command"),

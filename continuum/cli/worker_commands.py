@@ -20,6 +20,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from continuum.cli.flow_commands import fork_command
 from continuum.cli.options import dsn_option, echo_json, errors_as_one_line, format_option
 from continuum.client import Client
 from continuum.db.config import describe_dsn, one_line, redact
@@ -157,7 +158,7 @@ def _attribute_filter(text: str) -> tuple[str, tuple[str, str], Any]:
 @click.option("--workflow", default=None, help="Only runs of this workflow name.")
 @click.option(
     "--state",
-    type=click.Choice(["running", "suspended", "completed", "failed", "cancelled"]),
+    type=click.Choice(["queued", "running", "suspended", "completed", "failed", "cancelled"]),
     default=None,
 )
 @click.option(
@@ -260,5 +261,7 @@ def signal_command(run_id: str, name: str, payload_json: str | None, dsn: str | 
         client.signal(run_id, name, payload)
     click.echo(f"signal {name!r} sent to {run_id}")
 
+
+runs_group.add_command(fork_command)
 
 __all__ = ["dev_command", "runs_group", "worker_command"]

@@ -19,18 +19,19 @@ from types import TracebackType
 from typing import Any
 
 from continuum import payloads
+from continuum.client.base import not_in_workflow
+from continuum.client.queues import QueueMixin, check_queue
+from continuum.client.schedules import ScheduleMixin
 from continuum.client.waiting import wait_for_terminal
 from continuum.db.config import validate_dsn
 from continuum.definitions.registry import REGISTRY
 from continuum.definitions.versions import VersionRegistry
 from continuum.definitions.workflow import Workflow
-from continuum.engine.context import current_context_or_none
 from continuum.errors import (
     ConfigurationError,
     PayloadError,
     RunCancelled,
     RunFailed,
-    WorkflowContextError,
     WorkflowNotRegistered,
 )
 from continuum.journal.postgres import PostgresJournal
@@ -44,17 +45,12 @@ from continuum.validation import (
     check_run_id,
 )
 
+_not_in_workflow = not_in_workflow
 
-def _not_in_workflow(operation: str) -> None:
-    if current_context_or_none() is not None:
-        raise WorkflowContextError(
-            f"Client.{operation} was called inside a running workflow; client calls are "
-            "side effects that replay would repeat. Use continuum.child / start_child to "
-            "start runs, or call the client from an activity"
-        )
+IF_EXISTS = ("return", "error", "restart_failed")
 
 
-class Client:
+class Client(ScheduleMixin, QueueMixin):
     """A connection to one Continuum instance (a database), thread-safe.
 
     ``dsn=None`` resolves ``$CONTINUUM_DATABASE_URL``, else the embedded server (which is
@@ -121,12 +117,19 @@ class Client:
         id: str | None = None,
         namespace: str | None = None,
         attributes: dict[str, Any] | None = None,
+        queue: str | None = None,
+        priority: int = 0,
+        if_exists: str = "return",
     ) -> str:
         """Start a run of ``flow``; idempotent on ``id`` (the same id is returned).
 
         The run is stamped with ``flow.version_hash``; a worker that has that version
         picks it up. Raises ``PayloadError`` (before touching the database) when the
         input or attributes are not JSON, or the input does not fit the workflow's type.
+        With ``queue=`` the run is ``queued`` until the queue's limits let it start
+        (lower ``priority`` first). ``if_exists`` says what an existing ``id`` does:
+        ``"return"`` its id, ``"error"`` (``RunAlreadyExists``), or ``"restart_failed"``
+        (a failed or cancelled run starts again from scratch under that id).
         """
         _not_in_workflow("start")
         if not isinstance(flow, Workflow):
@@ -140,6 +143,12 @@ class Client:
         if attributes is not None and not isinstance(attributes, dict):
             raise PayloadError("attributes must be a JSON object (a dict)")
         check_attribute_keys(attributes or {}, operation="Client.start")
+        check_queue(queue, priority, "start")
+        if if_exists not in IF_EXISTS:
+            raise ConfigurationError(
+                f"Client.start: if_exists={if_exists!r} is not one of "
+                "'return', 'error', 'restart_failed'"
+            )
         # New runs start on the current built version, executed through its frozen module.
         flow = self.versions.for_start(flow)
         encoded = flow.encode_input(input)
@@ -151,8 +160,10 @@ class Client:
             input=encoded,
             namespace=namespace or self.namespace,
             attributes=payloads.encode(attributes or {}, what="attributes"),
+            queue=queue,
+            priority=priority,
         )
-        info, _created = self.journal.create_run(new)
+        info, _created = self.journal.create_run(new, if_exists=if_exists)
         return info.id
 
     def signal(self, run_id: str, name: str, payload: Any = None) -> None:

@@ -130,6 +130,11 @@ class VersionRegistry:
         """Whether a manifest was loaded."""
         return bool(self._versions)
 
+    def current_hash(self, workflow: str) -> str | None:
+        """The manifest's current version hash of ``workflow`` (``None``: not built)."""
+        info = self._current.get(workflow)
+        return None if info is None else info.version_hash
+
     def versions(self) -> list[VersionInfo]:
         """Every version in the manifest."""
         return list(self._versions.values())

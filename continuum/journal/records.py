@@ -18,6 +18,8 @@ class NewRun:
     namespace: str = "default"
     attributes: dict[str, Any] = field(default_factory=dict)
     trace_context: str | None = None
+    queue: str | None = None
+    priority: int = 0
 
 
 @dataclass(slots=True)

@@ -5,7 +5,8 @@ Channels (payloads are ids only, SPEC §6):
 - ``continuum_run_wake`` — a run became due (signal, task outcome, child finished, start);
 - ``continuum_task_ready`` — an activity task became claimable;
 - ``continuum_timer_armed`` — a timer was armed (the timer wheel refreshes its cache);
-- ``continuum_run_finished`` — a run reached a terminal state.
+- ``continuum_run_finished`` — a run reached a terminal state;
+- ``continuum_queue_ready`` — a queue may admit runs (payload: the queue's name).
 
 NOTIFY is an accelerator, never the source of truth: a lost notification costs at
 most one backstop interval. The router retries a failed LISTEN with backoff instead of
@@ -31,7 +32,8 @@ RUN_WAKE = "continuum_run_wake"
 TASK_READY = "continuum_task_ready"
 TIMER_ARMED = "continuum_timer_armed"
 RUN_FINISHED = "continuum_run_finished"
-CHANNELS = (RUN_WAKE, TASK_READY, TIMER_ARMED, RUN_FINISHED)
+QUEUE_READY = "continuum_queue_ready"
+CHANNELS = (RUN_WAKE, TASK_READY, TIMER_ARMED, RUN_FINISHED, QUEUE_READY)
 
 Handler = Callable[[str], None]
 

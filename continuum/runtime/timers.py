@@ -10,6 +10,11 @@ cost one query per refresh, not one per timer per second (seed v0.2).
 
 Fire times are read as "seconds from the database's now()" and converted to this
 process's monotonic clock, so app/DB wall-clock skew cannot make a timer early or late.
+
+Schedules (SPEC §14) wake through the wheel too: each refresh also reads the earliest
+unpaused schedule due within the horizon, and the schedule firer reports the next fire
+time it sees after each pass (:meth:`TimerWheel.expect_schedule`), so an idle schedule
+costs no query per tick; when one is due the wheel calls ``on_schedule_due``.
 """
 
 from __future__ import annotations
@@ -45,10 +50,13 @@ class TimerWheel(Service):
         *,
         horizon_s: float = HORIZON_S,
         refresh_s: float = REFRESH_S,
+        on_schedule_due: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         self.instance = instance
         self.on_due = on_due
+        self.on_schedule_due = on_schedule_due
+        self._schedule_at: float | None = None
         self.horizon_s = horizon_s
         self.refresh_s = refresh_s
         self._heap: list[tuple[float, str, int]] = []
@@ -64,6 +72,16 @@ class TimerWheel(Service):
         self._refresh_wanted.set()
         self.poke()
 
+    def expect_schedule(self, due_in_s: float | None) -> None:
+        """A schedule is due in ``due_in_s`` seconds (as the database clock sees it)."""
+        if due_in_s is None or due_in_s > self.horizon_s:
+            return
+        at = time.monotonic() + max(due_in_s, 0.0) + _SLACK_S
+        with self._lock:
+            if self._schedule_at is None or at < self._schedule_at:
+                self._schedule_at = at
+        self.poke()
+
     def cached(self) -> int:
         """How many timers are in the cache."""
         with self._lock:
@@ -76,6 +94,12 @@ class TimerWheel(Service):
             rows = conn.execute(
                 query("near_timers"), {"horizon_s": self.horizon_s, "limit": CACHE_LIMIT}
             ).fetchall()
+            near = None
+            if self.on_schedule_due is not None:
+                row = conn.execute(
+                    query("near_schedules"), {"horizon_s": self.horizon_s}
+                ).fetchone()
+                near = None if row is None or row[0] is None else float(row[0])
         base = time.monotonic()
         heap = [
             (base + float(due_in) + _SLACK_S, str(run_id), int(seq)) for run_id, seq, due_in in rows
@@ -83,6 +107,7 @@ class TimerWheel(Service):
         heapq.heapify(heap)
         with self._lock:
             self._heap = heap
+            self._schedule_at = None if near is None else base + max(near, 0.0) + _SLACK_S
         self.queries += 1
         self._next_refresh = base + self.refresh_s
 
@@ -97,9 +122,17 @@ class TimerWheel(Service):
                 heapq.heappop(self._heap)
                 due += 1
             earliest = self._heap[0][0] if self._heap else None
+            schedule_due = self._schedule_at is not None and self._schedule_at <= now
+            if schedule_due:
+                self._schedule_at = None
+            elif self._schedule_at is not None:
+                at = self._schedule_at
+                earliest = at if earliest is None else min(earliest, at)
         if due:
             self.fired += due
             self.on_due()
+        if schedule_due and self.on_schedule_due is not None:
+            self.on_schedule_due()
         until_refresh = self._next_refresh - now
         if earliest is None:
             return max(until_refresh, 0.0)

@@ -38,9 +38,11 @@ from continuum.runtime.lease import DEFAULT_RENEW_S, DEFAULT_TTL_S, LeaseHeartbe
 from continuum.runtime.liveness import GRACE_S, HEARTBEAT_S, Liveness, Reaper, new_worker_id
 from continuum.runtime.local import LocalHost
 from continuum.runtime.queries import query
+from continuum.runtime.queues import QueueAdmitter
 from continuum.runtime.retrying import retry_transient
+from continuum.runtime.schedules import ScheduleFirer
 from continuum.runtime.service import Service
-from continuum.runtime.signals import RUN_WAKE, TASK_READY, TIMER_ARMED, SignalRouter
+from continuum.runtime.signals import QUEUE_READY, RUN_WAKE, TASK_READY, TIMER_ARMED, SignalRouter
 from continuum.runtime.timers import TimerWheel
 
 if TYPE_CHECKING:
@@ -198,7 +200,9 @@ class Worker:
             next_due_in=lambda: self._seconds_until("next_task_in"),
             runs=self.runs,
         )
-        self.timers = TimerWheel(inst, self.runs.poke)
+        self.timers = TimerWheel(inst, self.runs.poke, on_schedule_due=self._schedule_due)
+        self.schedules = ScheduleFirer(journal, self.timers, self._current_version)
+        self.queues = QueueAdmitter(journal)
         self.liveness = Liveness(
             inst,
             journal,
@@ -222,10 +226,11 @@ class Worker:
         self.router.subscribe(RUN_WAKE, self.runs.wake)
         self.router.subscribe(TASK_READY, lambda _id: self.activities.poke())
         self.router.subscribe(TIMER_ARMED, self.timers.armed)
+        self.router.subscribe(QUEUE_READY, self.queues.ready)
         self.router.on_rescan(self._rescan)
         self.liveness.register()
         services = (self.liveness, self.reaper, self.heartbeater, self.timers)
-        for service in (*services, self.runs, self.activities):
+        for service in (*services, self.runs, self.activities, self.schedules, self.queues):
             service.start()
         self.router.start()
         _log.info("worker %s started (%d workflow versions)", self.id, len(versions))
@@ -301,7 +306,11 @@ class Worker:
         self.activities.sweep_soon()
         self.runs.poke()
 
+    def _schedule_due(self) -> None:
+        self.schedules.poke()
+
     def _rescan(self) -> None:
+        self.queues.rescan()
         self.runs.poke()
         self.activities.poke()
         self.timers.armed()
@@ -330,7 +339,13 @@ class Worker:
             if not self._started or self._stopped.is_set():
                 return
             self._stopped.set()
-        services: tuple[Service, ...] = (self.runs, self.activities, self.timers)
+        services: tuple[Service, ...] = (
+            self.runs,
+            self.activities,
+            self.timers,
+            self.schedules,
+            self.queues,
+        )
         for service in services:
             service.stop()
         self.router.stop()
@@ -341,7 +356,7 @@ class Worker:
         services = (self.heartbeater, self.liveness, self.reaper)
         for service in services:
             service.stop()
-        for service in (*services, self.timers):
+        for service in (*services, self.timers, self.schedules, self.queues):
             service.join(timeout)
         self.router.join(timeout)
         try:

@@ -23,6 +23,7 @@ from typing import Any
 from continuum import payloads, telemetry
 from continuum.definitions.activity import Activity
 from continuum.definitions.registry import REGISTRY
+from continuum.definitions.schedules import ScheduleSpec
 from continuum.definitions.workflow import Workflow
 from continuum.engine import events as ev_types
 from continuum.engine.types import ActivationResult
@@ -34,11 +35,12 @@ from continuum.errors import (
 )
 from continuum.journal.memory import MemoryJournal
 from continuum.journal.records import NewRun
-from continuum.models import RunInfo, RunState
+from continuum.models import RunInfo, RunState, ScheduleInfo
 from continuum.runtime.driver import RunDriver
 from continuum.runtime.execution import run_attempt
 from continuum.runtime.local import LocalHost
 from continuum.testing.replay import verify_run
+from continuum.testing.schedules import ScheduleBook
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -81,6 +83,7 @@ class WorkflowEnvironment:
             instance=instance,
             on_commit=self._after_commit,
         )
+        self._schedules = ScheduleBook(self._start_scheduled, self._is_open)
 
     # -- definitions ------------------------------------------------------------------
     def _resolve(self, name: str, version_hash: str) -> Workflow[Any, Any] | None:
@@ -109,12 +112,21 @@ class WorkflowEnvironment:
         if delta < timedelta(0):
             raise ValueError("time only moves forward")
         until = self._now + delta
-        self.run_until_idle()
-        while (due := self.journal.next_wakeup()) is not None and self._now < due <= until:
+        self._fire_schedules()
+        while (due := self._next_due()) is not None and self._now < due <= until:
             self._now = due
-            self.run_until_idle()
+            self._fire_schedules()
         self._now = until
+        self._fire_schedules()
+
+    def _next_due(self) -> datetime | None:
+        times = [t for t in (self.journal.next_wakeup(), self._schedules.next_fire_at()) if t]
+        return min(times) if times else None
+
+    def _fire_schedules(self) -> None:
         self.run_until_idle()
+        if self._schedules.fire_due(self._now):
+            self.run_until_idle()
 
     def fire_timer(self, run_id: str) -> None:
         """Move the clock to ``run_id``'s earliest pending timer and run what is due."""
@@ -158,6 +170,55 @@ class WorkflowEnvironment:
         )
         self.run_until_idle()
         return run_id
+
+    # -- schedules (SPEC §14, on the virtual clock) -------------------------------------
+    def schedule(
+        self,
+        id: str,
+        flow: Workflow[Any, Any],
+        input: Any = None,
+        *,
+        cron: str | None = None,
+        every: timedelta | None = None,
+        timezone: str = "UTC",
+        overlap: str = "skip",
+        catchup: timedelta | None = None,
+    ) -> ScheduleInfo:
+        """Create or replace a schedule, as ``Client.schedule``; ``advance`` fires it."""
+        spec = ScheduleSpec(cron=cron, every=every, timezone=timezone)
+        self._workflows.setdefault(flow.name, flow)
+        encoded = flow.encode_input(input)
+        return self._schedules.upsert(
+            id, flow, encoded, spec, overlap=overlap, catchup=catchup, now=self._now
+        )
+
+    def pause_schedule(self, id: str) -> ScheduleInfo:
+        """Stop firing the schedule."""
+        return self._schedules.set_paused(id, True, self._now)
+
+    def resume_schedule(self, id: str) -> ScheduleInfo:
+        """Fire again from the next tick after now."""
+        return self._schedules.set_paused(id, False, self._now)
+
+    def trigger_schedule(self, id: str) -> str:
+        """Start the schedule's run now and run it until it blocks or finishes."""
+        run_id = self._schedules.trigger(id, self._now)
+        self.run_until_idle()
+        return run_id
+
+    def unschedule(self, id: str) -> None:
+        """Delete the schedule."""
+        self._schedules.delete(id)
+
+    def schedules(self) -> list[ScheduleInfo]:
+        """Every schedule, by id."""
+        return self._schedules.all()
+
+    def _start_scheduled(self, flow: Workflow[Any, Any], encoded: Any, run_id: str) -> None:
+        self.journal.create_run(NewRun(run_id, flow.name, flow.version_hash, encoded))
+
+    def _is_open(self, run_id: str) -> bool:
+        return not self.journal.get_run(self.journal.tip(run_id)).state.terminal
 
     def inject_signal(self, run_id: str, name: str, payload: Any = None) -> None:
         """Send a signal exactly as ``Client.signal`` would, then run what it wakes."""

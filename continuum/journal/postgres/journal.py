@@ -125,10 +125,17 @@ class PostgresJournal:
         """The database clock."""
         return self._run(runs.now)
 
-    def create_run(self, new: NewRun) -> tuple[RunInfo, bool]:
-        """Insert a runnable run (and NOTIFY the dispatchers); idempotent on ``new.id``."""
-        info, created, _ = self._run(lambda cur: runs.create_run(cur, new, None, self.lease_ttl))
+    def create_run(self, new: NewRun, *, if_exists: str = "return") -> tuple[RunInfo, bool]:
+        """Insert a runnable run (and NOTIFY the dispatchers); on an existing ``new.id``,
+        ``if_exists`` decides: ``"return"`` it, ``"error"``, or ``"restart_failed"``."""
+        info, created, _ = self._run(
+            lambda cur: runs.create_run(cur, new, None, self.lease_ttl, if_exists)
+        )
         return info, created
+
+    def transaction(self, fn: Callable[[Cursor], T]) -> T:
+        """Run ``fn`` with a cursor inside one transaction (schedules, queues, fork)."""
+        return self._run(fn)
 
     def start_run(self, new: NewRun, owner: str) -> tuple[RunInfo, bool, Lease | None]:
         """Insert a run already leased to ``owner`` (one transaction); idempotent on its id.

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from continuum.engine.events import Event
-from continuum.errors import RunNotFound
+from continuum.errors import RunAlreadyExists, RunNotFound
+from continuum.journal.postgres import queues
 from continuum.journal.postgres.statements import (
     Cursor,
     Row,
@@ -38,9 +39,11 @@ def now(cur: Cursor) -> datetime:
 
 
 def create_run(
-    cur: Cursor, new: NewRun, owner: str | None, ttl: timedelta
+    cur: Cursor, new: NewRun, owner: str | None, ttl: timedelta, if_exists: str = "return"
 ) -> tuple[RunInfo, bool, Lease | None]:
-    """Insert ``new`` (leased to ``owner`` when given); idempotent on its id."""
+    """Insert ``new`` (leased to ``owner`` when given); on an existing id, ``if_exists``
+    says what happens: ``"return"`` it, ``"error"`` (:class:`RunAlreadyExists`) or
+    ``"restart_failed"`` (a failed or cancelled run starts again under that id)."""
     params = {
         "id": new.id,
         "workflow": new.workflow,
@@ -49,13 +52,28 @@ def create_run(
         "namespace": new.namespace,
         "attributes": dumps(new.attributes, what="attributes"),
         "trace_context": new.trace_context,
-        "owner": owner,
+        "owner": None if new.queue is not None else owner,
         "ttl": ttl,
+        "queue": new.queue,
+        "priority": new.priority,
     }
     row = fetch_one(cur, sql("runs", "insert_run"), params)
     if row is None:
-        return get_run(cur, new.id), False, None
-    if owner is None:
+        existing = fetch_one(cur, sql("runs", "lock_run_for_restart"), (new.id,))
+        if existing is None:  # deleted between the insert and the lock: report it as absent
+            raise RunNotFound(new.id)
+        if if_exists == "error":
+            raise RunAlreadyExists(new.id, existing["state"])
+        if if_exists != "restart_failed" or existing["state"] not in ("failed", "cancelled"):
+            return get_run(cur, new.id), False, None
+        row = fetch_one(cur, sql("runs", "restart_run"), params)
+        assert row is not None
+    if new.queue is not None:
+        queues.ensure_queue(cur, new.queue)
+        cur.execute(sql("activations", "notify"), ("continuum_queue_ready", new.queue))
+        queues.admit(cur, new.queue)
+        return get_run(cur, new.id), True, None
+    if owner is None or row["lease_token"] is None:
         cur.execute(sql("activations", "notify"), ("continuum_run_wake", new.id))
         return run_info(row), True, None
     return run_info(row), True, run_lease(row)

@@ -59,6 +59,10 @@ def run_info(row: Row) -> RunInfo:
         finished_at=row["finished_at"],
         result=row["result"],
         error=row["error"],
+        queue=row.get("queue"),
+        priority=row.get("priority") or 0,
+        forked_from_run_id=row.get("forked_from_run_id"),
+        forked_at_seq=row.get("forked_at_seq"),
     )
 
 

@@ -1,5 +1,6 @@
 -- Operator queries: version registry sync, audit, gc, compatibility check, chain archival.
--- "Open" always means state IN ('running', 'suspended'); every time comparison uses now().
+-- "Open" always means state IN ('queued', 'running', 'suspended') (a queued run will run its
+-- stamped version too); every time comparison uses now().
 
 -- name: upsert_workflow_version
 INSERT INTO continuum_workflow_versions (workflow, version_hash, entrypoint)
@@ -16,7 +17,7 @@ ORDER BY workflow, registered_at, version_hash;
 SELECT workflow, version_hash, count(*) AS runs,
        (array_agg(id ORDER BY started_at, id))[1:%(sample)s] AS sample_ids
 FROM continuum_runs
-WHERE state IN ('running', 'suspended')
+WHERE state IN ('queued', 'running', 'suspended')
 GROUP BY workflow, version_hash
 ORDER BY workflow, version_hash;
 
@@ -32,7 +33,7 @@ ORDER BY id;
 SELECT count(*) AS runs,
        coalesce((array_agg(r.id ORDER BY r.started_at, r.id))[1:%(sample)s], '{}') AS sample_ids
 FROM continuum_runs r
-WHERE r.state IN ('running', 'suspended')
+WHERE r.state IN ('queued', 'running', 'suspended')
   AND r.workflow = %(workflow)s
   AND NOT (r.version_hash = ANY(%(hashes_with_site)s::text[]))
   AND NOT EXISTS (
@@ -57,7 +58,7 @@ SELECT now();
 -- name: pinned_versions
 SELECT DISTINCT workflow, version_hash
 FROM continuum_runs
-WHERE state IN ('running', 'suspended');
+WHERE state IN ('queued', 'running', 'suspended');
 
 -- name: delete_workflow_version
 -- Re-checks the pin at delete time, so a run that appeared since the plan keeps its row.
@@ -66,13 +67,13 @@ WHERE v.workflow = %(workflow)s AND v.version_hash = %(version_hash)s
   AND NOT EXISTS (
       SELECT 1 FROM continuum_runs r
       WHERE r.workflow = v.workflow AND r.version_hash = v.version_hash
-        AND r.state IN ('running', 'suspended'))
+        AND r.state IN ('queued', 'running', 'suspended'))
 RETURNING v.workflow;
 
 -- name: open_run_page
 SELECT id, workflow, version_hash
 FROM continuum_runs
-WHERE state IN ('running', 'suspended')
+WHERE state IN ('queued', 'running', 'suspended')
   AND (%(workflow)s::text IS NULL OR workflow = %(workflow)s::text)
   AND id > %(after)s
 ORDER BY id

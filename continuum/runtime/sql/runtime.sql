@@ -39,6 +39,13 @@ WHERE NOT fired AND fire_at <= now() + make_interval(secs => %(horizon_s)s)
 ORDER BY fire_at
 LIMIT %(limit)s;
 
+-- name: near_schedules
+-- The timer wheel's view of schedules: seconds until the earliest unpaused one that is
+-- due within the horizon (NULL: none).
+SELECT extract(epoch FROM min(next_fire_at) - now())::float8 AS due_in_s
+FROM continuum_schedules
+WHERE NOT paused AND next_fire_at <= now() + make_interval(secs => %(horizon_s)s);
+
 -- name: upsert_workflow_version
 INSERT INTO continuum_workflow_versions (workflow, version_hash, entrypoint)
 VALUES (%(workflow)s, %(version_hash)s, %(entrypoint)s)

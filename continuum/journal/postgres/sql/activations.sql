@@ -71,25 +71,32 @@ ON CONFLICT (activity, idempotency_key) DO NOTHING;
 -- name: insert_children
 -- jsonb_to_recordset turns a JSON null into SQL NULL, hence the COALESCE on payloads.
 -- Children inherit namespace and attributes; correlation_id is the child's original id.
+-- A child of a run on a queue waits on that queue (same priority) like any queued run.
 INSERT INTO continuum_runs
     (id, workflow, version_hash, state, input, namespace, attributes, parent_run_id,
-     parent_command_id, correlation_id, depth, next_wakeup_at, trace_context)
-SELECT c.id, c.workflow, c.version_hash, 'running', COALESCE(c.input, 'null'::jsonb), p.namespace, p.attributes, p.id,
-       c.command, c.id, p.depth + 1, now(), p.trace_context
+     parent_command_id, correlation_id, depth, next_wakeup_at, trace_context, queue, priority)
+SELECT c.id, c.workflow, c.version_hash,
+       CASE WHEN p.queue IS NULL THEN 'running' ELSE 'queued' END,
+       COALESCE(c.input, 'null'::jsonb), p.namespace, p.attributes, p.id,
+       c.command, c.id, p.depth + 1, CASE WHEN p.queue IS NULL THEN now() END,
+       p.trace_context, p.queue, p.priority
 FROM jsonb_to_recordset(%s::jsonb) AS c(id text, workflow text, version_hash text, input jsonb,
                                         command jsonb)
 JOIN continuum_runs p ON p.id = %s
 ON CONFLICT (id) DO NOTHING
-RETURNING id, pg_notify('continuum_run_wake', id);
+RETURNING id, pg_notify(CASE WHEN queue IS NULL THEN 'continuum_run_wake'
+                             ELSE 'continuum_queue_ready' END, COALESCE(queue, id));
 
 -- name: insert_successor
+-- A continue_as_new successor takes over its predecessor's queue slot (the predecessor
+-- ends in the same transaction), so it starts at once and is not a new admission.
 INSERT INTO continuum_runs
     (id, workflow, version_hash, state, input, namespace, attributes, parent_run_id,
      parent_command_id, correlation_id, continued_from_run_id, depth, cancel_requested_at,
-     trace_context, next_wakeup_at)
+     trace_context, next_wakeup_at, queue, priority)
 SELECT %(id)s, workflow, COALESCE(%(version_hash)s, version_hash), 'running',
        %(input)s::jsonb, namespace, attributes, parent_run_id, parent_command_id,
-       correlation_id, id, depth, cancel_requested_at, trace_context, now()
+       correlation_id, id, depth, cancel_requested_at, trace_context, now(), queue, priority
 FROM continuum_runs WHERE id = %(run_id)s
 RETURNING id, pg_notify('continuum_run_wake', id);
 
@@ -98,7 +105,7 @@ UPDATE continuum_signals SET run_id = %s WHERE run_id = %s AND consumed_at IS NU
 
 -- name: move_children
 UPDATE continuum_runs SET parent_run_id = %s, updated_at = now()
-WHERE parent_run_id = %s AND state IN ('running', 'suspended');
+WHERE parent_run_id = %s AND state IN ('queued', 'running', 'suspended');
 
 -- name: notify
 SELECT pg_notify(%s, %s);

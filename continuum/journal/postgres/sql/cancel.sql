@@ -8,7 +8,7 @@ SELECT id, state, continued_to_run_id, parent_run_id FROM continuum_runs WHERE i
 -- One generation of the cascade, locked parent-before-child and in id order, so two
 -- cascades and a concurrent commit (which locks its parent first) cannot deadlock.
 SELECT id FROM continuum_runs
-WHERE parent_run_id = ANY(%s) AND state IN ('running', 'suspended')
+WHERE parent_run_id = ANY(%s) AND state IN ('queued', 'running', 'suspended')
 ORDER BY id
 FOR UPDATE;
 
@@ -23,7 +23,7 @@ WITH cancelled AS (
         next_wakeup_at = NULL,
         finished_at = now(),
         updated_at = now()
-    WHERE id = ANY(%(ids)s) AND state IN ('running', 'suspended')
+    WHERE id = ANY(%(ids)s) AND state IN ('queued', 'running', 'suspended')
     RETURNING id, last_seq
 ),
 events AS (
@@ -45,7 +45,7 @@ SELECT id, pg_notify('continuum_run_finished', id) FROM cancelled;
 -- name: has_live_children
 SELECT EXISTS (
     SELECT 1 FROM continuum_runs
-    WHERE parent_run_id = ANY(%s) AND state IN ('running', 'suspended')
+    WHERE parent_run_id = ANY(%s) AND state IN ('queued', 'running', 'suspended')
 ) AS present;
 
 -- name: set_last_seq

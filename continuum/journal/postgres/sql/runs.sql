@@ -7,16 +7,42 @@ SELECT now() AS now;
 
 -- name: insert_run
 -- Idempotent on id: a conflicting start returns no row and the caller reads the existing one.
+-- A run on a queue waits as 'queued' (no wake-up, no lease) until admission lets it start.
 INSERT INTO continuum_runs AS r
     (id, workflow, version_hash, state, input, namespace, attributes, correlation_id,
-     trace_context, next_wakeup_at, lease_owner, lease_token, lease_expires_at)
-VALUES (%(id)s, %(workflow)s, %(version_hash)s, 'running', %(input)s::jsonb, %(namespace)s,
+     trace_context, next_wakeup_at, lease_owner, lease_token, lease_expires_at, queue, priority)
+VALUES (%(id)s, %(workflow)s, %(version_hash)s,
+        CASE WHEN %(queue)s::text IS NULL THEN 'running' ELSE 'queued' END,
+        %(input)s::jsonb, %(namespace)s,
         %(attributes)s::jsonb, %(id)s, %(trace_context)s,
-        CASE WHEN %(owner)s::text IS NULL THEN now() END,
+        CASE WHEN %(owner)s::text IS NULL AND %(queue)s::text IS NULL THEN now() END,
         %(owner)s::text,
         CASE WHEN %(owner)s::text IS NOT NULL THEN nextval('continuum_lease_token_seq') END,
-        CASE WHEN %(owner)s::text IS NOT NULL THEN now() + %(ttl)s::interval END)
+        CASE WHEN %(owner)s::text IS NOT NULL THEN now() + %(ttl)s::interval END,
+        %(queue)s::text, %(priority)s)
 ON CONFLICT (id) DO NOTHING
+RETURNING r.*;
+
+-- name: lock_run_for_restart
+SELECT id, state FROM continuum_runs WHERE id = %s FOR UPDATE;
+
+-- name: restart_run
+-- if_exists="restart_failed": the failed (or cancelled) run starts again under its id,
+-- from an empty journal, with the new input. Its old journal, tasks and timers go.
+WITH wiped_events AS (DELETE FROM continuum_events WHERE run_id = %(id)s),
+     wiped_tasks AS (DELETE FROM continuum_activity_tasks WHERE run_id = %(id)s),
+     wiped_timers AS (DELETE FROM continuum_timers WHERE run_id = %(id)s),
+     wiped_snapshots AS (DELETE FROM continuum_snapshots WHERE run_id = %(id)s)
+UPDATE continuum_runs AS r
+SET workflow = %(workflow)s, version_hash = %(version_hash)s,
+    state = CASE WHEN %(queue)s::text IS NULL THEN 'running' ELSE 'queued' END,
+    input = %(input)s::jsonb, namespace = %(namespace)s, attributes = %(attributes)s::jsonb,
+    result = NULL, error = NULL, last_seq = 0, cancel_requested_at = NULL,
+    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
+    next_wakeup_at = CASE WHEN %(queue)s::text IS NULL THEN now() END,
+    queue = %(queue)s::text, priority = %(priority)s, admitted_at = NULL,
+    started_at = now(), finished_at = NULL, updated_at = now()
+WHERE r.id = %(id)s AND r.state IN ('failed', 'cancelled')
 RETURNING r.*;
 
 -- name: get_run
