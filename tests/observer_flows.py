@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 import continuum
 from continuum import seconds
+
+GATE = threading.Event()
+"""Set it to let ``hold`` finish."""
 
 
 @continuum.activity
@@ -14,6 +19,17 @@ def greet(name: str) -> str:
 @continuum.activity(max_attempts=1)
 def explode(reason: str) -> None:
     raise ValueError(f"boom: {reason}")
+
+
+@continuum.activity(max_attempts=3)
+def hold() -> str:
+    GATE.wait(20)
+    return "released"
+
+
+@continuum.workflow(name="observer.Holding")
+def holding() -> str:
+    return continuum.execute(hold)
 
 
 @continuum.workflow(name="observer.Approval")
@@ -43,5 +59,5 @@ def chatty(n: int) -> int:
     return total
 
 
-FLOWS = [approval, exploding, parent, chatty]
-ACTIVITIES = [greet, explode]
+FLOWS = [approval, exploding, parent, chatty, holding]
+ACTIVITIES = [greet, explode, hold]

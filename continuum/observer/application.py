@@ -17,10 +17,12 @@ from starlette.staticfiles import StaticFiles
 
 from continuum.client.client import Client
 from continuum.errors import ConfigurationError
-from continuum.observer import actions, api, pages
+from continuum.observer import api, dispatch, pages
 from continuum.observer.rendering import templates
 from continuum.observer.security import CsrfGuard
 from continuum.observer.state import Observer
+
+_ANY = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 
 
 def app(
@@ -53,12 +55,9 @@ def app(
     )
     routes = [
         Route("/", pages.index, methods=["GET"], name="index"),
-        Route("/runs/{run_id}", pages.run_page, methods=["GET"], name="run"),
-        Route("/runs/{run_id}/live", pages.live, methods=["GET"], name="live"),
-        Route("/runs/{run_id}/cancel", actions.cancel, methods=["POST"], name="cancel"),
-        Route("/runs/{run_id}/signal", actions.signal, methods=["POST"], name="signal"),
+        Route("/runs/{rest:path}", dispatch.runs, methods=_ANY, name="runs"),
         Route("/api/runs", api.runs, methods=["GET"], name="api_runs"),
-        Route("/api/runs/{run_id}", api.run, methods=["GET"], name="api_run"),
+        Route("/api/runs/{rest:path}", dispatch.api_run, methods=_ANY, name="api_run"),
         Mount("/static", StaticFiles(packages=[("continuum.observer", "static")]), name="static"),
     ]
     application = Starlette(routes=routes)

@@ -20,7 +20,7 @@ from continuum.observer.timeline import TimelineRow, rows
 
 MAX_PAGE = 200
 TIMELINE_PAGE = 200
-_STATES = tuple(s.value for s in RunState) + ("queued",)
+_STATES = tuple(s.value for s in RunState)
 
 
 class BadRequest(ValueError):

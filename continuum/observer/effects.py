@@ -92,7 +92,7 @@ def _module(path: str) -> ModuleInfo:
         return found
     with open(path, encoding="utf-8") as fh:
         source = fh.read()
-    info = ModuleInfo.parse(source, path, Denylist(()))
+    info = ModuleInfo.parse(source, path, Denylist(None))
     with _cache_lock:
         _cache[(path, stamp)] = info
     return info
@@ -117,13 +117,13 @@ def _target(info: ModuleInfo, call: ast.Call, kind: str) -> str:
     if kind in ("activity", "child", "compensation", "side_effect"):
         return info.segment(first)[:60]
     if kind == "signal" and isinstance(first, ast.List):
-        return ", ".join(
-            str(e.value) for e in first.elts if isinstance(e, ast.Constant)
-        )
+        return ", ".join(str(e.value) for e in first.elts if isinstance(e, ast.Constant))
     return info.segment(first)[:60]
 
 
-def _function_node(info: ModuleInfo, qualname: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+def _function_node(
+    info: ModuleInfo, qualname: str
+) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     found = info.functions.get(qualname)
     if found is not None:
         return found.node

@@ -60,9 +60,7 @@ async def run_page(request: Request) -> Response:
     try:
         before = data.int_param(request.query_params, "before_seq")
         after = data.int_param(request.query_params, "after_seq")
-        view = await obs.call(
-            data.run_view, obs.client, run_id, before_seq=before, after_seq=after
-        )
+        view = await obs.call(data.run_view, obs.client, run_id, before_seq=before, after_seq=after)
     except RunNotFound:
         return obs.message(request, 404, "Run not found", f"There is no run {run_id!r}.")
     except data.BadRequest as exc:
