@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import signal
 import threading
 from collections.abc import Callable
-from types import FrameType
 from typing import Any
 
 import click
@@ -157,17 +155,8 @@ def dev_command(
                 click.echo(f"Observer: {url}")
                 click.echo("Ctrl-C to stop", err=True)
 
-            previous = signal.getsignal(signal.SIGTERM)
-
-            def stop(signum: int, frame: FrameType | None) -> None:
-                raise KeyboardInterrupt
-
-            if previous in (signal.SIG_DFL, None):
-                signal.signal(signal.SIGTERM, stop)
-            try:
-                _serve(client, host, port, ready)
-            except KeyboardInterrupt:
-                pass
+            # uvicorn turns SIGINT/SIGTERM into a graceful stop; then the worker stops.
+            _serve(client, host, port, ready)
     click.echo("dev server stopped", err=True)
 
 
