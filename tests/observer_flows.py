@@ -40,6 +40,14 @@ def approval(name: str) -> str:
     return f"{greeting}: {verdict}"
 
 
+@continuum.workflow(name="observer.Review")
+def review(order: str) -> str:
+    continuum.execute(greet, order)
+    verdict = continuum.wait_signal("decision")
+    continuum.wait_signal("ship")
+    return f"{order}: {verdict}, shipped"
+
+
 @continuum.workflow(name="observer.Exploding")
 def exploding(reason: str) -> None:
     continuum.execute(explode, reason)
@@ -59,5 +67,5 @@ def chatty(n: int) -> int:
     return total
 
 
-FLOWS = [approval, exploding, parent, chatty, holding]
+FLOWS = [approval, review, exploding, parent, chatty, holding]
 ACTIVITIES = [greet, explode, hold]

@@ -104,6 +104,7 @@ async def live(request: Request) -> Response:
             if info.finished_at
             else None,
             "lease_owner": view.detail.lease_owner,
+            "total_events": view.detail.last_seq,
             "last_seq": view.last_seq if view.timeline else after,
             "rows_html": obs.fragment("_timeline_rows.html", {"rows": view.timeline}),
             "pending_html": obs.fragment("_pending.html", {"detail": view.detail}),

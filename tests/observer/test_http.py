@@ -6,8 +6,8 @@ import re
 import time
 
 import pytest
+from observer_support import mailbox, state_of, token_from, wait_until
 from starlette.testclient import TestClient
-from support import mailbox, state_of, token_from, wait_until
 
 import continuum.observer
 from continuum.client import Client

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from observer_support import mailbox, state_of, token_from
 from starlette.testclient import TestClient
-from support import mailbox, state_of, token_from
 
 import continuum.observer
 from continuum.client import Client

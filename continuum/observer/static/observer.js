@@ -19,6 +19,8 @@
       table.tBodies[0].insertAdjacentHTML("beforeend", update.rows_html);
     }
     lastSeq = update.last_seq;
+    var count = document.getElementById("event-count");
+    if (count && update.total_events !== undefined) { count.textContent = String(update.total_events); }
     table.dataset.lastSeq = String(lastSeq);
     var pending = document.getElementById("pending");
     if (pending && update.pending_html !== undefined) { pending.innerHTML = update.pending_html; }
