@@ -37,6 +37,7 @@ from continuum.journal.postgres import PostgresJournal
 from continuum.journal.records import NewRun
 from continuum.models import Page, RunInfo, RunState
 from continuum.runtime import instance as instances
+from continuum.tracecontext import current_traceparent
 from continuum.validation import (
     check_attribute_keys,
     check_name,
@@ -151,6 +152,7 @@ class Client:
             input=encoded,
             namespace=namespace or self.namespace,
             attributes=payloads.encode(attributes or {}, what="attributes"),
+            trace_context=current_traceparent(),
         )
         info, _created = self.journal.create_run(new)
         return info.id
