@@ -44,6 +44,8 @@ _EFFECTS: dict[str, str] = {
     "continuum.patched": "patched",
     "continuum.gather": "gather",
 }
+# Waits on handles started elsewhere: no command of their own, so "reached" is unknown.
+_UNTRACKED = frozenset({"continuum.wait_child", "continuum.gather"})
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
@@ -57,7 +59,9 @@ class StaticEffect:
     file: str
     line: int
     offset: int
-    reached: bool
+    reached: bool | None
+    """Whether the run's journal has a command from this call site (``None``: the call
+    journals no command of its own, e.g. ``wait_child``)."""
 
     def to_json(self) -> dict[str, Any]:
         """The effect as a JSON-ready dict."""
@@ -108,15 +112,15 @@ def _calls(node: ast.AST) -> Iterator[ast.Call]:
         yield from _calls(child)
 
 
-def _target(info: ModuleInfo, call: ast.Call, kind: str) -> str:
+def _target(info: ModuleInfo, call: ast.Call) -> str:
+    """What the call acts on, as written: a signal name (or names), an activity, a
+    duration..."""
     if not call.args:
         return ""
     first = call.args[0]
     if isinstance(first, ast.Constant) and isinstance(first.value, str):
         return first.value
-    if kind in ("activity", "child", "compensation", "side_effect"):
-        return info.segment(first)[:60]
-    if kind == "signal" and isinstance(first, ast.List):
+    if isinstance(first, ast.List) and all(isinstance(e, ast.Constant) for e in first.elts):
         return ", ".join(str(e.value) for e in first.elts if isinstance(e, ast.Constant))
     return info.segment(first)[:60]
 
@@ -164,11 +168,11 @@ def static_effects(flow: Workflow[Any, Any], reached: set[CallSite]) -> EffectsV
             StaticEffect(
                 kind=kind,
                 api=api,
-                target=_target(info, call, kind),
+                target=_target(info, call),
                 file=path,
                 line=call.lineno,
                 offset=call.lineno - first,
-                reached=(qualname, call.lineno - first) in offsets,
+                reached=None if api in _UNTRACKED else (qualname, call.lineno - first) in offsets,
             )
         )
     effects.sort(key=lambda e: (e.line, e.offset))
