@@ -87,14 +87,21 @@ def _serve(client: Client, host: str, port: int, on_ready: Callable[[str], None]
 
 
 @click.command("observer")
+@click.argument("modules", nargs=-1, metavar="[MODULE...]")
 @dsn_option
 @_serve_options
-def observer_command(dsn: str | None, host: str, port: int, allow_remote: bool) -> None:
+def observer_command(
+    modules: tuple[str, ...], dsn: str | None, host: str, port: int, allow_remote: bool
+) -> None:
     """Serve the Observer web UI for a database (uvicorn) until Ctrl-C.
 
-    Set $CONTINUUM_OBSERVER_SECRET to sign CSRF tokens with a fixed secret.
+    MODULE... (optional) are imported so that run pages can show the effects of workflows
+    that are not in the build manifest. Set $CONTINUUM_OBSERVER_SECRET to sign CSRF
+    tokens with a fixed secret.
     """
     check_bind(host, allow_remote)
+    for module in modules:
+        load_module(module)
     with errors_as_one_line(), Client(dsn) as client:
         target = client.dsn  # connects and checks the schema before serving
         _serve(

@@ -75,12 +75,14 @@ def test_loopback_hosts() -> None:
 def test_observer_command_serves_the_ui(pg_dsn: str) -> None:
     with Client(pg_dsn) as client:
         run_id = client.start(approval, "ann")
-    with _serving("observer", "--dsn", pg_dsn, "--port", "0") as url:
+    with _serving("observer", "tests.observer_flows", "--dsn", pg_dsn, "--port", "0") as url:
         assert url.startswith("http://127.0.0.1:")
         index = httpx.get(url, timeout=10)
         assert index.status_code == 200 and run_id in index.text
         api = httpx.get(f"{url}api/runs/{run_id}", timeout=10).json()
         assert api["run"]["state"] == "running"
+        page = httpx.get(f"{url}runs/{run_id}", timeout=10).text
+        assert "observer_flows.py:" in page  # the imported module's effects are shown
 
 
 def test_dev_serves_worker_and_observer(pg_dsn: str) -> None:
