@@ -44,11 +44,26 @@ except ImportError as exc:  # pragma: no cover - exercised by the no-otel subpro
         f"(opentelemetry-api and opentelemetry-sdk); import failed: {exc}"
     ) from exc
 
-__all__ = ["OtelBridge", "setup"]
+__all__ = ["ATTRIBUTES", "SPAN_NAMES", "OtelBridge", "setup"]
 
 RUN_SPAN = "continuum.run_attempt"
 ACTIVITY_SPAN = "continuum.activity_attempt"
 COMPENSATION_SPAN = "continuum.compensation_attempt"
+SPAN_NAMES = frozenset({RUN_SPAN, ACTIVITY_SPAN, COMPENSATION_SPAN})
+ATTRIBUTES = frozenset(
+    {
+        "continuum.run_id",
+        "continuum.workflow",
+        "continuum.activity",
+        "continuum.attempt",
+        "continuum.task_id",
+        "continuum.outcome",
+        "continuum.instance",
+        "continuum.resumed_at_seq",
+        "continuum.waiting_on",
+    }
+)
+"""Every attribute key the bridge sets on its spans (breadcrumb events aside)."""
 
 _RUN_OUTCOMES = {
     "run.completed": "completed",

@@ -32,6 +32,11 @@ def _wait(check: Callable[[], bool], timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
+def _awaits_signal(client: Client, run_id: str) -> bool:
+    history = client.history(run_id)
+    return bool(history) and history[-1]["type"] == "signal_awaited"
+
+
 @pytest.fixture
 def browser(chromium_path: str) -> Iterator[Browser]:
     with sync_playwright() as pw:
@@ -56,7 +61,7 @@ def test_list_filter_open_live_cancel(
     bob = client.start(review, "order-bob", id="order-bob", attributes={"plan": "free"})
     cid = client.start(approval, "cid", id="greeting-cid", attributes={"plan": "pro"})
     bad = client.start(exploding, "no stock", id="order-broken", attributes={"plan": "pro"})
-    _wait(lambda: all(client.get_run(r).state.value == "suspended" for r in (ann, bob, cid)))
+    _wait(lambda: all(_awaits_signal(client, r) for r in (ann, bob, cid)))
     _wait(lambda: client.get_run(bad).state.value == "failed")
 
     page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -108,7 +113,7 @@ def test_works_without_javascript(
     client: Client, worker: Worker, observer_url: str, browser: Browser, artifacts: Path
 ) -> None:
     run_id = client.start(approval, "nojs", id="order-nojs")
-    _wait(lambda: client.get_run(run_id).state.value == "suspended")
+    _wait(lambda: _awaits_signal(client, run_id))
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(f"{observer_url}/?workflow=observer.Approval")

@@ -22,6 +22,7 @@ from continuum.client import Client
 from continuum.runtime.worker import Worker
 
 STALL = threading.Event()
+RETURNED = threading.Event()
 CALLS: list[int] = []
 
 
@@ -35,6 +36,7 @@ def ship(order: str) -> str:
     CALLS.append(1)
     if len(CALLS) == 1:
         STALL.wait(30)  # the first attempt hangs: its worker will be declared dead
+        RETURNED.set()
     return f"shipped {order}"
 
 
@@ -74,14 +76,22 @@ def test_crash_and_resume_stay_in_one_trace(
 ) -> None:
     provider, exporter = spans
     STALL.clear()
+    RETURNED.clear()
     CALLS.clear()
     tracer = provider.get_tracer("test")
     with Client(pg_dsn, instance=f"otel-{uuid.uuid4().hex[:8]}") as client:
+        # One activity slot: while its attempt hangs, this worker cannot take another.
         first = Worker(
+            client,
+            workflows=[order_flow],
+            activities=[prepare, ship],
+            poll_interval=0.2,
+            max_activities=1,
+        )
+        second = Worker(
             client, workflows=[order_flow], activities=[prepare, ship], poll_interval=0.2
         )
-        first.start()
-        try:
+        with first:
             with tracer.start_as_current_span("POST /orders") as request:
                 run_id = client.start(order_flow, "o-1")
             root = request.get_span_context()
@@ -91,18 +101,20 @@ def test_crash_and_resume_stay_in_one_trace(
             _wait(lambda: client.get_run(run_id).state.value == "suspended")
             client.signal(run_id, "go", "now")
             _wait(lambda: any(t.state == "leased" for t in client.journal.run_detail(run_id).tasks))
-        finally:
-            # The worker dies with the attempt in flight: it stops without finishing it,
-            # and the cluster declares it dead (its leases end, the attempt is counted).
-            first.request_stop()
-            first.stop(timeout=0.5)
-        client.journal.expire_leases_of([first.id])
-        second = Worker(
-            client, workflows=[order_flow], activities=[prepare, ship], poll_interval=0.2
-        )
-        with second:
-            assert client.result(run_id, timeout=60) == "prepared o-1, shipped o-1, now"
-        STALL.set()
+            # The worker holding the attempt is declared dead (as after a crash: its
+            # leases end and the attempt is counted); another worker takes over.
+            client.journal.expire_leases_of([first.id])
+            with second:
+                assert client.result(run_id, timeout=60) == "prepared o-1, shipped o-1, now"
+                # The "dead" worker's attempt returns at last: its write is fenced.
+                STALL.set()
+                assert RETURNED.wait(10)
+                _wait(
+                    lambda: any(
+                        (s.attributes or {}).get("continuum.outcome") == "fenced"
+                        for s in exporter.get_finished_spans()
+                    )
+                )
     found = list(exporter.get_finished_spans())
     runs = _named(found, continuum.otel.RUN_SPAN)
     acts = _named(found, continuum.otel.ACTIVITY_SPAN)
@@ -117,9 +129,13 @@ def test_crash_and_resume_stay_in_one_trace(
     assert all(s.attributes["continuum.run_id"] == run_id for s in runs + acts)
     assert all(s.attributes["continuum.workflow"] == "otel.Order" for s in runs)
     shipped = [s for s in acts if str(s.attributes["continuum.activity"]).endswith("ship")]
-    assert 2 in {s.attributes["continuum.attempt"] for s in shipped}  # the retry after the crash
-    assert any(s.attributes["continuum.outcome"] == "completed" for s in shipped)
+    outcomes = {
+        (s.attributes["continuum.attempt"], s.attributes["continuum.outcome"]) for s in shipped
+    }
+    assert outcomes == {(1, "fenced"), (2, "completed")}  # the dead worker's, the survivor's
     assert all(s.end_time is not None and s.start_time <= s.end_time for s in found)
+    used = {key for s in runs + acts for key in (s.attributes or {})}
+    assert used <= continuum.otel.ATTRIBUTES
 
 
 def test_runs_started_without_a_span_still_produce_spans(

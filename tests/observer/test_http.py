@@ -21,7 +21,13 @@ def http(client: Client) -> TestClient:
 
 
 def _suspended(client: Client, run_id: str) -> None:
-    wait_until(lambda: state_of(client, run_id) == "suspended")
+    """Wait until the run waits for its signal (not merely for its first activity)."""
+    wait_until(
+        lambda: (
+            state_of(client, run_id) == "suspended"
+            and client.history(run_id)[-1]["type"] == "signal_awaited"
+        )
+    )
 
 
 def test_index_lists_filters_and_pages(client: Client, http: TestClient) -> None:
