@@ -60,6 +60,8 @@ async def cancel(request: Request) -> Response:
         return _failed(request, obs, 404, "Run not found", f"There is no run {run_id!r}.")
     except RunTerminal as exc:
         return _failed(request, obs, 409, "Run already finished", str(exc))
+    except PayloadError as exc:
+        return _failed(request, obs, 400, "Bad request", str(exc))
     return _done(request, run_id, "cancelled", {"state": info.state.value})
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from continuum.errors import ConfigurationError, RunNotFound
+from continuum.errors import ConfigurationError, PayloadError, RunNotFound
 from continuum.observer import data
 from continuum.observer.state import Observer
 
@@ -53,6 +53,6 @@ async def run(request: Request) -> Response:
         body = await obs.call(_run_json, obs.client, run_id, after, limit)
     except RunNotFound:
         return _error(404, f"no run {run_id!r}")
-    except data.BadRequest as exc:
+    except (data.BadRequest, PayloadError) as exc:
         return _error(400, str(exc))
     return JSONResponse(body)

@@ -17,6 +17,7 @@ from continuum.journal.inspection import RunDetail
 from continuum.models import Page, RunInfo, RunState
 from continuum.observer.effects import EffectsView, effects_for_run
 from continuum.observer.timeline import TimelineRow, rows
+from continuum.validation import text_problem
 
 MAX_PAGE = 200
 TIMELINE_PAGE = 200
@@ -78,6 +79,9 @@ def parse_filters(params: Mapping[str, str]) -> Filters:
     filters = Filters()
     for key, value in params.items():
         value = value.strip()
+        problem = text_problem(key) or text_problem(value)
+        if problem:
+            raise BadRequest(f"query parameter {key!r} {problem}")
         if key in ("namespace", "workflow"):
             setattr(filters, key, value or None)
         elif key == "state":

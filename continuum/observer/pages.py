@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from continuum.errors import ConfigurationError, RunNotFound
+from continuum.errors import ConfigurationError, PayloadError, RunNotFound
 from continuum.models import Page, RunState
 from continuum.observer import data
 from continuum.observer.state import Observer, base_path
@@ -63,7 +63,7 @@ async def run_page(request: Request) -> Response:
         view = await obs.call(data.run_view, obs.client, run_id, before_seq=before, after_seq=after)
     except RunNotFound:
         return obs.message(request, 404, "Run not found", f"There is no run {run_id!r}.")
-    except data.BadRequest as exc:
+    except (data.BadRequest, PayloadError) as exc:
         return obs.message(request, 400, "Bad request", str(exc))
     notice = {"cancelled": "Cancel requested.", "signalled": "Signal sent."}.get(
         request.query_params.get("done", "")
@@ -92,7 +92,7 @@ async def live(request: Request) -> Response:
         )
     except RunNotFound:
         return JSONResponse({"error": f"no run {run_id!r}"}, status_code=404)
-    except data.BadRequest as exc:
+    except (data.BadRequest, PayloadError) as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
     info = view.info
     ctx = {"base": base_path(request), "info": info, "view_error": view.error_message}

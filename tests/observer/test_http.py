@@ -194,6 +194,19 @@ def test_long_history_is_paged(client: Client, worker: Worker, http: TestClient)
     assert first == list(range(1, 201)) and 'id="newer"' in newer
 
 
+def test_ids_and_filters_postgres_cannot_hold_are_400(client: Client, http: TestClient) -> None:
+    assert http.get("/runs/a%00b").status_code == 400
+    assert http.get("/api/runs/a%00b").status_code == 400
+    assert http.get("/runs/a%00b/live").status_code == 400
+    assert http.get("/", params={"workflow": "x\x00y"}).status_code == 400
+    assert http.get("/api/runs", params={"attr.k\x00": "v"}).status_code == 400
+    token = token_from(http, "/")
+    assert http.post("/runs/a%00b/cancel", data={"csrf_token": token}).status_code == 400
+    assert (
+        http.post("/runs/" + "x" * 5000 + "/cancel", data={"csrf_token": token}).status_code == 400
+    )
+
+
 def test_unknown_run_is_404(http: TestClient) -> None:
     assert http.get("/runs/nope").status_code == 404
     assert http.get("/api/runs/nope").status_code == 404
