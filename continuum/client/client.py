@@ -38,6 +38,7 @@ from continuum.journal.postgres import PostgresJournal
 from continuum.journal.records import NewRun
 from continuum.models import Page, RunInfo, RunState
 from continuum.runtime import instance as instances
+from continuum.tracecontext import current_traceparent
 from continuum.validation import (
     check_attribute_keys,
     check_name,
@@ -162,6 +163,7 @@ class Client(ScheduleMixin, QueueMixin):
             attributes=payloads.encode(attributes or {}, what="attributes"),
             queue=queue,
             priority=priority,
+            trace_context=current_traceparent(),
         )
         info, _created = self.journal.create_run(new, if_exists=if_exists)
         return info.id

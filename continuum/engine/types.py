@@ -63,6 +63,7 @@ class ActivationInput:
     depth: int = 0
     max_child_depth: int = 10
     instance: str = "default"
+    trace_context: str | None = None
 
 
 @dataclass(slots=True)

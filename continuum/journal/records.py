@@ -50,6 +50,7 @@ class TaskLease:
     token: int
     owner: str
     claimed_at: datetime | None = None
+    trace_context: str | None = None
 
 
 @dataclass(slots=True)

@@ -217,6 +217,7 @@ class ActivityDispatcher(Service):
             "attempt": lease.attempt,
             "task_id": lease.id,
             "executor": "builtin",
+            "trace_context": lease.trace_context,
         }
         kind = "compensation" if lease.kind == "compensation" else "activity"
         held = self.heartbeater.track_task(lease)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -88,6 +89,7 @@ class RunDriver:
         the caller decides how to resume the run.
         """
         run_id = lease.run_id
+        started_ns = time.time_ns()
         flow = self.resolver(lease.workflow, lease.version_hash)
         if flow is None:
             self.journal.release_run(lease, self.unknown_version_backoff)
@@ -114,7 +116,15 @@ class RunDriver:
         for event, extra in result.telemetry:
             self._emit(event, {**extra, "run_id": run_id})
         kind = result.outcome.kind
-        meta: dict[str, Any] = {"run_id": run_id, "workflow": flow.name}
+        meta: dict[str, Any] = {
+            "run_id": run_id,
+            "workflow": flow.name,
+            # For tracing bridges (continuum.otel): when this attempt began, and the
+            # trace its run was started in.
+            "attempt_started_ns": started_ns,
+            "resumed_at_seq": inp.last_seq,
+            "trace_context": inp.trace_context,
+        }
         if kind == "failed" and result.outcome.error:
             meta["error"] = result.outcome.error.get("message")
         if kind == "suspended":

@@ -79,6 +79,7 @@ def load_activations(
             depth=run["depth"],
             max_child_depth=max_child_depth,
             instance=instance,
+            trace_context=run["trace_context"],
         )
     return out
 

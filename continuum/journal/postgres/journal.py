@@ -30,8 +30,18 @@ from continuum.db.pool import create_pool
 from continuum.engine.events import Event
 from continuum.engine.types import ActivationInput, ActivationResult
 from continuum.errors import ConfigurationError, PayloadError
+from continuum.journal.inspection import CallSite, RunDetail
 from continuum.journal.notices import emit_cancelled
-from continuum.journal.postgres import activations, batch_tasks, cancel, query, runs, signals, tasks
+from continuum.journal.postgres import (
+    activations,
+    batch_tasks,
+    cancel,
+    query,
+    runs,
+    runview,
+    signals,
+    tasks,
+)
 from continuum.journal.postgres import batch as batch_ops
 from continuum.journal.postgres.locks import ParentMoved
 from continuum.journal.postgres.statements import Cursor, dumps, fetch_one, sql
@@ -481,3 +491,29 @@ class PostgresJournal:
         """When the next pending activity task becomes due."""
         row = self._run(lambda cur: fetch_one(cur, sql("tasks", "next_task_at")))
         return None if row is None else row["at"]
+
+    # -- inspection (operators: the Observer, `runs show`) ---------------------------
+    def run_detail(self, run_id: str, *, limit: int = 100) -> RunDetail:
+        """The run's input, lease, pending signals/timers/tasks and children (at most
+        ``limit`` of each), in one snapshot; :class:`~continuum.errors.RunNotFound`."""
+        return self._run(lambda cur: runview.run_detail(cur, run_id, limit))
+
+    def history_window(
+        self,
+        run_id: str,
+        *,
+        after_seq: int | None = None,
+        before_seq: int | None = None,
+        limit: int = 200,
+    ) -> list[Event]:
+        """A page of the run's events in seq order: the newest ``limit`` ones, or those
+        after ``after_seq`` / before ``before_seq`` (a long history is never read whole)."""
+        if limit < 1:
+            raise ConfigurationError(f"history_window needs limit >= 1, got {limit}")
+        return self._run(
+            lambda cur: runview.history_window(cur, run_id, after_seq, before_seq, limit)
+        )
+
+    def reached_sites(self, run_id: str) -> set[CallSite]:
+        """The ``(kind, qualname, line offset)`` of every command the run has journaled."""
+        return self._run(lambda cur: runview.reached_sites(cur, run_id))

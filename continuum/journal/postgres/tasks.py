@@ -34,6 +34,7 @@ def task_lease(row: Row) -> TaskLease:
         token=int(row["lease_token"]),
         owner=row["lease_owner"],
         claimed_at=row["claimed_at"],
+        trace_context=row.get("trace_context"),
     )
 
 

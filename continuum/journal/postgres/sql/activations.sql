@@ -7,7 +7,7 @@
 -- finished children, each aggregated as a JSON array of positional rows. A child that
 -- continued as new is finished only at its chain's tip, which carries the original
 -- child id as correlation_id (and the same parent).
-SELECT r.id, r.workflow, r.version_hash, r.input, r.last_seq, r.depth,
+SELECT r.id, r.workflow, r.version_hash, r.input, r.last_seq, r.depth, r.trace_context,
        r.cancel_requested_at IS NOT NULL AS cancel_requested, now() AS now,
        (SELECT jsonb_agg(jsonb_build_array(e.seq, e.type, e.command, e.ref_seq, e.data)
                          ORDER BY e.seq)

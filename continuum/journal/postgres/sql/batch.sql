@@ -34,7 +34,9 @@ CROSS JOIN LATERAL ROWS FROM (
 ) WITH ORDINALITY AS t(command_seq, kind, activity, args, idempotency_key, max_attempts,
                        timeout_ms, backoff, n)
 RETURNING id, run_id, command_seq, kind, activity, args, idempotency_key, attempt,
-          max_attempts, timeout_ms, lease_token, lease_owner, now() AS claimed_at, state;
+          max_attempts, timeout_ms, lease_token, lease_owner, now() AS claimed_at, state,
+          (SELECT r.trace_context FROM continuum_runs r
+            WHERE r.id = continuum_activity_tasks.run_id) AS trace_context;
 
 -- name: commit_runs
 -- Also the last statement of a single commit (a batch of one). Events, the tasks they

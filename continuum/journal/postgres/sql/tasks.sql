@@ -20,7 +20,8 @@ FROM (
 WHERE t.id = due.id
 RETURNING t.id, t.run_id, t.command_seq, t.kind, t.activity, t.args, t.idempotency_key,
           t.attempt, t.max_attempts, t.timeout_ms, t.lease_token, t.lease_owner,
-          now() AS claimed_at;
+          now() AS claimed_at,
+          (SELECT r.trace_context FROM continuum_runs r WHERE r.id = t.run_id) AS trace_context;
 
 -- name: unclaim_task
 -- A lease handed to a worker that stopped before starting the attempt: back to pending

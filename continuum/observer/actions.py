@@ -1,0 +1,95 @@
+"""``POST`` actions: cancel a run, send it a signal. Each passes the CSRF guard first;
+a rejected request changes nothing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from continuum.errors import PayloadError, RunNotFound, RunTerminal
+from continuum.observer.security import FORM_FIELD, HEADER, Rejected
+from continuum.observer.state import Observer, base_path, wants_json
+
+_MAX_FORM_BYTES = 1_000_000
+
+
+async def _guarded_form(request: Request, obs: Observer) -> FormData:
+    """The action's form, after the origin and token checks (``Rejected`` otherwise)."""
+    obs.guard.check_origin(request)
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > _MAX_FORM_BYTES:
+        raise Rejected("request body too large")
+    form = await request.form()
+    token = form.get(FORM_FIELD)
+    submitted = token if isinstance(token, str) else request.headers.get(HEADER)
+    obs.guard.check_token(request, submitted)
+    return form
+
+
+def _done(request: Request, run_id: str, what: str, extra: dict[str, Any]) -> Response:
+    if wants_json(request):
+        return JSONResponse({"ok": True, "run_id": run_id, **extra})
+    url = f"{base_path(request)}/runs/{quote(run_id, safe='')}?done={what}"
+    return RedirectResponse(url, status_code=303)
+
+
+def _failed(request: Request, obs: Observer, status: int, heading: str, text: str) -> Response:
+    if wants_json(request):
+        return JSONResponse({"error": text}, status_code=status)
+    run_id = request.path_params.get("run_id", "")
+    back = f"{base_path(request)}/runs/{quote(run_id, safe='')}" if run_id else None
+    return obs.message(request, status, heading, text, back)
+
+
+async def cancel(request: Request) -> Response:
+    """``POST /runs/{id}/cancel``: cancel the run (its chain's tip) and its children."""
+    obs: Observer = request.app.state.observer
+    run_id = request.path_params["run_id"]
+    try:
+        await _guarded_form(request, obs)
+    except Rejected as exc:
+        return _failed(request, obs, 403, "Forbidden", str(exc))
+    try:
+        info = await obs.call(obs.client.cancel, run_id)
+    except RunNotFound:
+        return _failed(request, obs, 404, "Run not found", f"There is no run {run_id!r}.")
+    except RunTerminal as exc:
+        return _failed(request, obs, 409, "Run already finished", str(exc))
+    except PayloadError as exc:
+        return _failed(request, obs, 400, "Bad request", str(exc))
+    return _done(request, run_id, "cancelled", {"state": info.state.value})
+
+
+async def signal(request: Request) -> Response:
+    """``POST /runs/{id}/signal``: form fields ``name`` and ``payload`` (JSON text)."""
+    obs: Observer = request.app.state.observer
+    run_id = request.path_params["run_id"]
+    try:
+        form = await _guarded_form(request, obs)
+    except Rejected as exc:
+        return _failed(request, obs, 403, "Forbidden", str(exc))
+    name = form.get("name")
+    raw = form.get("payload")
+    if not isinstance(name, str) or not name.strip():
+        return _failed(request, obs, 400, "Bad signal", "the signal needs a name (form field name)")
+    text = raw.strip() if isinstance(raw, str) else ""
+    try:
+        payload = json.loads(text) if text else None
+    except ValueError as exc:
+        return _failed(
+            request, obs, 400, "Bad signal", f"the payload is not JSON ({exc}); nothing was sent"
+        )
+    try:
+        await obs.call(obs.client.signal, run_id, name.strip(), payload)
+    except RunNotFound:
+        return _failed(request, obs, 404, "Run not found", f"There is no run {run_id!r}.")
+    except RunTerminal as exc:
+        return _failed(request, obs, 409, "Run already finished", str(exc))
+    except PayloadError as exc:
+        return _failed(request, obs, 400, "Bad signal", str(exc))
+    return _done(request, run_id, "signalled", {"signal": name.strip()})
