@@ -67,7 +67,13 @@ _LAZY = {
 }
 
 
+# Optional parts, reachable as ``continuum.observer.app(...)`` after ``import continuum``.
+_SUBMODULES = frozenset({"observer", "otel", "testing"})
+
+
 def __getattr__(name: str) -> typing.Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"continuum.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'continuum' has no attribute {name!r}")

@@ -23,7 +23,7 @@ from rich.table import Table
 from continuum.cli.flow_commands import fork_command
 from continuum.cli.options import dsn_option, echo_json, errors_as_one_line, format_option
 from continuum.client import Client
-from continuum.db.config import describe_dsn, one_line, redact
+from continuum.db.config import describe_dsn, one_line
 from continuum.definitions.activity import Activity
 from continuum.definitions.workflow import Workflow
 from continuum.runtime.worker import Worker
@@ -113,27 +113,6 @@ def worker_command(
 ) -> None:
     """Run a worker for the workflows and activities defined in MODULE... until SIGINT/SIGTERM."""
     _run_worker(modules, dsn, instance, max_runs, max_activities)
-
-
-@click.command("dev")
-@click.argument("modules", nargs=-1, metavar="[MODULE...]")
-@dsn_option
-@click.option("--max-runs", type=click.IntRange(min=1), default=4, show_default=True)
-@click.option("--max-activities", type=click.IntRange(min=1), default=8, show_default=True)
-def dev_command(
-    modules: tuple[str, ...], dsn: str | None, max_runs: int, max_activities: int
-) -> None:
-    """Development server: embedded Postgres (migrated) and a worker for MODULE...."""
-    from continuum.db.embedded import start_embedded
-    from continuum.db.migrate import migrate
-
-    with errors_as_one_line():
-        target = dsn or start_embedded()
-        report = migrate(target)
-    for migration_id in report.applied:
-        click.echo(f"applied {migration_id}", err=True)
-    click.echo(f"database: {redact(target)}", err=True)
-    _run_worker(modules, target, "default", max_runs, max_activities)
 
 
 # -- runs -----------------------------------------------------------------------------
@@ -264,4 +243,4 @@ def signal_command(run_id: str, name: str, payload_json: str | None, dsn: str | 
 
 runs_group.add_command(fork_command)
 
-__all__ = ["dev_command", "runs_group", "worker_command"]
+__all__ = ["runs_group", "worker_command"]

@@ -100,3 +100,15 @@ def test_every_error_class_is_importable_from_the_package() -> None:
         assert issubclass(cls, continuum.ContinuumError)
         assert cls.__module__ == "continuum.errors"
     assert issubclass(continuum.ResultTimeout, TimeoutError)
+
+
+def test_optional_parts_are_reachable_as_attributes() -> None:
+    # SPEC writes continuum.observer.app(client) and continuum.otel.setup(): after a bare
+    # `import continuum`, those submodules load on first access.
+    code = (
+        "import continuum\n"
+        "assert callable(continuum.observer.app)\n"
+        "assert callable(continuum.otel.setup)\n"
+        "assert continuum.testing.WorkflowEnvironment\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
