@@ -62,6 +62,7 @@ __version__ = "0.1.0"
 # The client and the worker pull in psycopg and the runtime (~150 ms); workflow modules
 # import ``continuum`` too and need neither, so these load on first attribute access.
 _LAZY = {
+    "AsyncClient": "continuum.client.async_client",
     "Client": "continuum.client.client",
     "Worker": "continuum.runtime.worker",
 }
@@ -87,6 +88,7 @@ def __dir__() -> list[str]:
 
 
 if typing.TYPE_CHECKING:
+    from continuum.client.async_client import AsyncClient
     from continuum.client.client import Client
     from continuum.runtime.worker import Worker
 
@@ -95,6 +97,7 @@ __all__ = [
     "ActivityFailed",
     "ActivityHandle",
     "ActivityRef",
+    "AsyncClient",
     "Backoff",
     "ChildFailed",
     "ChildRef",

@@ -32,3 +32,17 @@ def to_ms(d: timedelta | float | None) -> int | None:
     if isinstance(d, timedelta):
         return int(d.total_seconds() * 1000)
     return int(float(d) * 1000)
+
+
+def retention_seconds(retention: timedelta | None, operation: str) -> float | None:
+    """A run retention (``days(30)``) as seconds, checked; ``None`` keeps runs forever."""
+    from continuum.errors import ConfigurationError
+
+    if retention is None:
+        return None
+    if not isinstance(retention, timedelta) or retention <= timedelta(0):
+        raise ConfigurationError(
+            f"{operation}: retention must be a positive datetime.timedelta such as "
+            f"continuum.days(30), got {retention!r}"
+        )
+    return retention.total_seconds()

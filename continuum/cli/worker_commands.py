@@ -22,6 +22,7 @@ from rich.table import Table
 
 from continuum.cli.flow_commands import fork_command
 from continuum.cli.options import dsn_option, echo_json, errors_as_one_line, format_option
+from continuum.cli.purge_command import purge_command
 from continuum.client import Client
 from continuum.db.config import describe_dsn, one_line
 from continuum.definitions.activity import Activity
@@ -242,5 +243,6 @@ def signal_command(run_id: str, name: str, payload_json: str | None, dsn: str | 
 
 
 runs_group.add_command(fork_command)
+runs_group.add_command(purge_command)
 
 __all__ = ["runs_group", "worker_command"]

@@ -12,11 +12,11 @@ from continuum.errors import ConfigurationError, ContinuumError, WorkflowContext
 from continuum.journal.postgres import PostgresJournal
 
 
-def not_in_workflow(operation: str) -> None:
+def not_in_workflow(operation: str, client: str = "Client") -> None:
     """Refuse a client call made inside a running workflow (replay would repeat it)."""
     if current_context_or_none() is not None:
         raise WorkflowContextError(
-            f"Client.{operation} was called inside a running workflow; client calls are "
+            f"{client}.{operation} was called inside a running workflow; client calls are "
             "side effects that replay would repeat. Use continuum.child / start_child to "
             "start runs, or call the client from an activity"
         )

@@ -13,42 +13,28 @@ tip. Client calls are effects and are refused inside a running workflow.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
-from continuum import payloads
+from continuum.client import requests
 from continuum.client.base import not_in_workflow
-from continuum.client.queues import QueueMixin, check_queue
+from continuum.client.queues import QueueMixin
 from continuum.client.schedules import ScheduleMixin
 from continuum.client.waiting import wait_for_terminal
 from continuum.db.config import validate_dsn
-from continuum.definitions.registry import REGISTRY
 from continuum.definitions.versions import VersionRegistry
 from continuum.definitions.workflow import Workflow
-from continuum.errors import (
-    ConfigurationError,
-    PayloadError,
-    RunCancelled,
-    RunFailed,
-    WorkflowNotRegistered,
-)
+from continuum.errors import ConfigurationError, PayloadError
 from continuum.journal.postgres import PostgresJournal
-from continuum.journal.records import NewRun
-from continuum.models import Page, RunInfo, RunState
+from continuum.models import Page, RunInfo
 from continuum.runtime import instance as instances
-from continuum.tracecontext import current_traceparent
-from continuum.validation import (
-    check_attribute_keys,
-    check_name,
-    check_new_run_id,
-    check_run_id,
-)
+from continuum.validation import check_name, check_run_id
 
 _not_in_workflow = not_in_workflow
 
-IF_EXISTS = ("return", "error", "restart_failed")
+IF_EXISTS = requests.IF_EXISTS
 
 
 class Client(ScheduleMixin, QueueMixin):
@@ -121,6 +107,7 @@ class Client(ScheduleMixin, QueueMixin):
         queue: str | None = None,
         priority: int = 0,
         if_exists: str = "return",
+        retention: timedelta | None = None,
     ) -> str:
         """Start a run of ``flow``; idempotent on ``id`` (the same id is returned).
 
@@ -131,39 +118,22 @@ class Client(ScheduleMixin, QueueMixin):
         (lower ``priority`` first). ``if_exists`` says what an existing ``id`` does:
         ``"return"`` its id, ``"error"`` (``RunAlreadyExists``), or ``"restart_failed"``
         (a failed or cancelled run starts again from scratch under that id).
+        ``retention`` (e.g. ``continuum.days(30)``) is how long the run is kept once it
+        finishes (``retention_until``; see ``continuum runs purge``); it defaults to the
+        workflow's ``retention=``, else the run is kept until deleted.
         """
         _not_in_workflow("start")
-        if not isinstance(flow, Workflow):
-            raise ConfigurationError(
-                f"Client.start expects a @continuum.workflow, got {type(flow).__name__}"
-            )
-        if id is not None:
-            check_new_run_id(id, operation="Client.start")
-        if namespace is not None:
-            check_name(namespace, what="the namespace", operation="Client.start")
-        if attributes is not None and not isinstance(attributes, dict):
-            raise PayloadError("attributes must be a JSON object (a dict)")
-        check_attribute_keys(attributes or {}, operation="Client.start")
-        check_queue(queue, priority, "start")
-        if if_exists not in IF_EXISTS:
-            raise ConfigurationError(
-                f"Client.start: if_exists={if_exists!r} is not one of "
-                "'return', 'error', 'restart_failed'"
-            )
-        # New runs start on the current built version, executed through its frozen module.
-        flow = self.versions.for_start(flow)
-        encoded = flow.encode_input(input)
-        flow.decode_input(encoded)  # fails now, not in the first activation, on a bad type
-        new = NewRun(
-            id=id or uuid.uuid4().hex,
-            workflow=flow.name,
-            version_hash=flow.version_hash,
-            input=encoded,
-            namespace=namespace or self.namespace,
-            attributes=payloads.encode(attributes or {}, what="attributes"),
+        new = requests.new_run(
+            self.versions,
+            flow,
+            input,
+            id=id,
+            namespace=self.namespace if namespace is None else namespace,
+            attributes=attributes,
+            retention=retention,
             queue=queue,
             priority=priority,
-            trace_context=current_traceparent(),
+            if_exists=if_exists,
         )
         info, _created = self.journal.create_run(new, if_exists=if_exists)
         return info.id
@@ -176,8 +146,7 @@ class Client(ScheduleMixin, QueueMixin):
         """
         _not_in_workflow("signal")
         check_run_id(run_id, operation="Client.signal")
-        check_name(name, what="the signal name", operation="Client.signal")
-        encoded = payloads.encode(payload, what=f"payload of signal {name!r}")
+        encoded = requests.signal_payload(name, payload)
         self.journal.send_signal(run_id, name, encoded)
 
     def cancel(self, run_id: str) -> RunInfo:
@@ -196,17 +165,7 @@ class Client(ScheduleMixin, QueueMixin):
         _not_in_workflow("result")
         check_run_id(run_id, operation="Client.result")
         info = wait_for_terminal(self.journal, self.dsn, run_id, timeout)
-        if info.state == RunState.FAILED:
-            raise RunFailed(info.id, info.error)
-        if info.state == RunState.CANCELLED:
-            raise RunCancelled(info.id)
-        flow = REGISTRY.version(info.workflow, info.version_hash)
-        if flow is None:
-            try:
-                flow = REGISTRY.workflow(info.workflow)
-            except WorkflowNotRegistered:
-                return info.result
-        return flow.decode_result(info.result)
+        return requests.outcome(info)
 
     def get_run(self, run_id: str) -> RunInfo:
         """The run's record (``RunNotFound`` for an unknown id)."""
@@ -249,10 +208,7 @@ class Client(ScheduleMixin, QueueMixin):
         """Merge search attributes into the run (in SQL; not journaled)."""
         _not_in_workflow("set_attributes")
         check_run_id(run_id, operation="Client.set_attributes")
-        if not isinstance(attributes, dict):
-            raise PayloadError("attributes must be a JSON object (a dict)")
-        check_attribute_keys(attributes, operation="Client.set_attributes")
-        self.journal.set_attributes(run_id, payloads.encode(attributes, what="attributes"))
+        self.journal.set_attributes(run_id, requests.attributes_payload(attributes))
 
     # -- lifecycle --------------------------------------------------------------------
     def close(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, Generic, TypeVar, get_type_hints, overload
 
 from continuum import payloads
@@ -34,6 +35,7 @@ class Workflow(Generic[I, R]):
         name: str | None = None,
         version: int = 1,
         snapshot_threshold: int | None = None,
+        retention: timedelta | None = None,
         frozen_hash: str | None = None,
     ) -> None:
         if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
@@ -52,12 +54,23 @@ class Workflow(Generic[I, R]):
                 "one input (wrap several values in a pydantic model or dataclass)"
             )
         if snapshot_threshold is not None and snapshot_threshold < 1:
-            raise DefinitionError("snapshot_threshold must be a positive number of events")
+            raise DefinitionError(
+                f"workflow {fn.__qualname__}: snapshot_threshold must be a positive number of "
+                f"events, got {snapshot_threshold!r} (leave it out to turn snapshots off)"
+            )
+        if retention is not None and (
+            not isinstance(retention, timedelta) or retention <= timedelta(0)
+        ):
+            raise DefinitionError(
+                f"workflow {fn.__qualname__}: retention must be a positive timedelta such as "
+                f"continuum.days(30), got {retention!r}"
+            )
         self.fn = fn
         self.takes_input = bool(params)
         self.name = name or f"{fn.__module__}:{fn.__qualname__}"
         self.version = version
         self.snapshot_threshold = snapshot_threshold
+        self.retention = retention
         self.frozen_hash = frozen_hash
         self._hints: dict[str, Any] | None = None
         self._input_param: str | None = None  # name of the input parameter ("" if none)
@@ -140,6 +153,7 @@ def workflow(
     name: str | None = None,
     version: int = 1,
     snapshot_threshold: int | None = None,
+    retention: timedelta | None = None,
 ) -> _WorkflowDecorator: ...
 
 
@@ -150,6 +164,7 @@ def workflow(
     name: str | None = None,
     version: int = 1,
     snapshot_threshold: int | None = None,
+    retention: timedelta | None = None,
 ) -> Any:
     """Declare a workflow: ``@continuum.workflow`` or ``@continuum.workflow(version=2)``.
 
@@ -168,6 +183,7 @@ def workflow(
             name=logical,
             version=version,
             snapshot_threshold=snapshot_threshold,
+            retention=retention,
             frozen_hash=str(frozen) if frozen else None,
         )
         if (

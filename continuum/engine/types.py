@@ -64,6 +64,11 @@ class ActivationInput:
     max_child_depth: int = 10
     instance: str = "default"
     trace_context: str | None = None
+    # Snapshots (continuum.engine.snapshot): ``events`` starts with the compacted history
+    # through ``snapshot_seq`` (0: the full history was read); ``snapshot_skipped`` is why
+    # a stored snapshot could not be used (the full history was read instead).
+    snapshot_seq: int = 0
+    snapshot_skipped: str | None = None
 
 
 @dataclass(slots=True)

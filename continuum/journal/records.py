@@ -20,6 +20,7 @@ class NewRun:
     trace_context: str | None = None
     queue: str | None = None
     priority: int = 0
+    retention_s: float | None = None  # how long the run is kept once finished (None: forever)
 
 
 @dataclass(slots=True)

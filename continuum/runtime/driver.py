@@ -16,6 +16,7 @@ from continuum.errors import Fenced
 from continuum.journal.protocol import Journal
 from continuum.journal.records import Lease
 from continuum.runtime.crashpoints import crash_point
+from continuum.runtime.snapshotter import Snapshotter
 
 Resolver = Callable[[str, str], Workflow[Any, Any] | None]
 """``(workflow name, version hash) -> definition`` or ``None`` if this node lacks it."""
@@ -51,6 +52,7 @@ class RunDriver:
         on_commit: Callable[[str, ActivationResult], None] | None = None,
         current_version: Callable[[str], str | None] | None = None,
         commit: Committer | None = None,
+        snapshotter: Snapshotter | None = None,
     ) -> None:
         self.journal = journal
         self.resolver = resolver
@@ -62,6 +64,7 @@ class RunDriver:
         # predecessor's (seed v0.6.0): chains pick up deploys.
         self.current_version = current_version
         self.commit = commit or self._commit
+        self.snapshotter = snapshotter
 
     def _commit(self, lease: Lease, result: ActivationResult, successor: str | None) -> None:
         self.journal.commit_activation(lease, result, successor_version=successor)
@@ -101,6 +104,11 @@ class RunDriver:
         try:
             inp = loaded if loaded is not None else self.journal.load_activation(lease)
             inp.instance = self.instance
+            if inp.snapshot_skipped is not None:
+                self._emit(
+                    "snapshot.skipped",
+                    {"run_id": run_id, "workflow": flow.name, "reason": inp.snapshot_skipped},
+                )
             result = activate(flow, inp, self.host)
             successor = None
             if result.outcome.kind == "continued" and self.current_version is not None:
@@ -132,6 +140,8 @@ class RunDriver:
         self._emit(_OUTCOME_EVENTS[kind], meta)
         if self.on_commit is not None:
             self.on_commit(run_id, result)
+        if self.snapshotter is not None:
+            self.snapshotter.after_commit(flow, inp, result)
         return kind
 
     def _emit(self, event: str, meta: dict[str, Any]) -> None:

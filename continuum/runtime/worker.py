@@ -21,13 +21,16 @@ from datetime import timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+import psycopg
+
 from continuum.db.partitions import ensure_partitions
 from continuum.definitions.activity import Activity
 from continuum.definitions.registry import REGISTRY
 from continuum.definitions.versions import VersionRegistry
 from continuum.definitions.workflow import Workflow
+from continuum.durations import retention_seconds
 from continuum.engine.types import ActivationResult
-from continuum.errors import ContinuumError
+from continuum.errors import ConfigurationError, ContinuumError
 from continuum.journal.records import Lease, TaskLease
 from continuum.runtime.activities import ActivityDispatcher
 from continuum.runtime.dispatcher import RunDispatcher
@@ -43,6 +46,7 @@ from continuum.runtime.retrying import retry_transient
 from continuum.runtime.schedules import ScheduleFirer
 from continuum.runtime.service import Service
 from continuum.runtime.signals import QUEUE_READY, RUN_WAKE, TASK_READY, TIMER_ARMED, SignalRouter
+from continuum.runtime.snapshotter import Snapshotter
 from continuum.runtime.timers import TimerWheel
 
 if TYPE_CHECKING:
@@ -56,7 +60,13 @@ its own unknown-version back-off, if longer) are made due at once."""
 
 
 class Worker:
-    """Executes runs and activity tasks for one instance until stopped."""
+    """Executes runs and activity tasks for one instance until stopped.
+
+    ``retention`` (e.g. ``continuum.days(90)``) is kept as the retention of runs this
+    worker finishes that have none of their own (``start(retention=)`` and the workflow's
+    ``retention=`` win). ``snapshot_threshold`` snapshots runs of workflows that set none
+    every ~N events (see the operations guide); both default to off.
+    """
 
     def __init__(
         self,
@@ -76,8 +86,20 @@ class Worker:
         signal_backstop: float = 5.0,
         versions: VersionRegistry | None = None,
         unknown_version_backoff: float | None = None,
+        retention: timedelta | None = None,
+        snapshot_threshold: int | None = None,
     ) -> None:
         self.client = client
+        # Defaults for the runs this worker executes; a workflow's own setting wins.
+        self.retention_s = retention_seconds(retention, "Worker")
+        if snapshot_threshold is not None and (
+            not isinstance(snapshot_threshold, int) or snapshot_threshold < 1
+        ):
+            raise ConfigurationError(
+                "Worker: snapshot_threshold must be a positive number of events, got "
+                f"{snapshot_threshold!r} (leave it out to turn snapshots off)"
+            )
+        self.snapshot_threshold = snapshot_threshold
         self.versions = versions if versions is not None else client.versions
         # How long a run whose version this node lacks waits before any node retries it.
         self.unknown_version_backoff = (
@@ -115,6 +137,15 @@ class Worker:
         if flow is not None and flow.version_hash == version_hash:
             return flow
         return REGISTRY.version(name, version_hash)
+
+    def _live_definition(self, name: str) -> Workflow[Any, Any] | None:
+        flow = self._workflows.get(name)
+        if flow is not None:
+            return flow
+        try:
+            return REGISTRY.workflow(name)
+        except ContinuumError:
+            return None
 
     def _activity(self, name: str) -> Activity[..., Any]:
         return self._activities.get(name) or REGISTRY.activity(name)
@@ -177,6 +208,12 @@ class Worker:
             current_version=self._current_version,
             unknown_version_backoff=timedelta(seconds=self.unknown_version_backoff),
             commit=self._commit_activation,
+            snapshotter=Snapshotter(
+                journal.save_snapshot,
+                default_threshold=self.snapshot_threshold,
+                live=self._live_definition,
+                instance=self.instance_name,
+            ),
         )
         self.runs = RunDispatcher(
             journal,
@@ -301,6 +338,11 @@ class Worker:
     def _committed(self, run_id: str, result: ActivationResult) -> None:
         if result.new_children or result.outcome.kind == "continued":
             self.runs.poke()
+        if self.retention_s is not None and result.outcome.kind != "suspended":
+            try:
+                self.journal.apply_default_retention([run_id], self.retention_s)
+            except psycopg.Error as exc:  # the run is kept longer, never lost: log and go on
+                _log.warning("run %s: could not set the default retention (%s)", run_id, exc)
 
     def _reaped(self, dead: list[str]) -> None:
         self.activities.sweep_soon()

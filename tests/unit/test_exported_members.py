@@ -13,7 +13,7 @@ import continuum
 ROOT = Path(__file__).resolve().parents[2]
 # Loaded on first access by the package's module __getattr__ (they import psycopg and the
 # runtime, which workflow modules never need).
-LAZY = {"Client", "Worker"}
+LAZY = {"AsyncClient", "Client", "Worker"}
 
 
 def test_all_lists_exactly_the_public_surface() -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from continuum.engine import snapshot
 from continuum.engine.events import Event
 from continuum.engine.types import (
     ActivationInput,
@@ -46,13 +47,14 @@ def load_activations(
     """
     if not leases:
         return {}
-    params = {"ids": [x.run_id for x in leases], "tokens": [x.token for x in leases]}
+    params = {
+        "ids": [x.run_id for x in leases],
+        "tokens": [x.token for x in leases],
+        "formats": list(snapshot.SUPPORTED_FORMATS),
+    }
     out: dict[str, ActivationInput] = {}
     for run in fetch_all(cur, sql("activations", "load_activations"), params):
-        events = [
-            Event(seq, kind, command=command, ref_seq=ref_seq, data=data)
-            for seq, kind, command, ref_seq, data in run["events"] or ()
-        ]
+        events, snapshot_seq, skipped = _history(cur, run)
         signals = [
             MailboxSignal(int(i), name, payload) for i, name, payload in run["signals"] or ()
         ]
@@ -80,8 +82,36 @@ def load_activations(
             max_child_depth=max_child_depth,
             instance=instance,
             trace_context=run["trace_context"],
+            snapshot_seq=snapshot_seq,
+            snapshot_skipped=skipped,
         )
     return out
+
+
+def _events(rows: Any) -> list[Event]:
+    return [
+        Event(seq, kind, command=command, ref_seq=ref_seq, data=data)
+        for seq, kind, command, ref_seq, data in rows or ()
+    ]
+
+
+def _history(cur: Cursor, run: dict[str, Any]) -> tuple[list[Event], int, str | None]:
+    """``(events, snapshot seq or 0, why a snapshot was skipped)`` of a loaded run.
+
+    The newest readable snapshot plus the events after it; the full history when the
+    snapshot does not decode (never an error: a bad snapshot only costs a full read).
+    """
+    skipped = None
+    if run["unknown_format"] is not None:
+        skipped = f"unknown format_version {run['unknown_format']}"
+    if run["snapshot_seq"] is None:
+        return _events(run["events"]), 0, skipped
+    try:
+        prefix = snapshot.decode(run["snapshot"], run["snapshot_format"], run["snapshot_seq"])
+    except snapshot.SnapshotUnusable as exc:
+        full = fetch_one(cur, sql("activations", "full_history"), (run["id"],))
+        return _events(full["events"] if full else None), 0, exc.reason
+    return prefix + _events(run["events"]), run["snapshot_seq"], skipped
 
 
 def load_activation(

@@ -54,6 +54,8 @@ P = TypeVar("P")
 R = TypeVar("R")
 
 _PARENT_MOVED_RETRIES = 20
+SNAPSHOTS_KEPT = 2
+"""Snapshots kept per run: the newest, and one fallback."""
 
 
 class PostgresJournal:
@@ -372,6 +374,34 @@ class PostgresJournal:
             for k, outcome in zip(offered, done, strict=True):
                 out[k] = outcome
         return out
+
+    # -- retention and snapshots --------------------------------------------------
+    def apply_default_retention(self, run_ids: Sequence[str], seconds: float) -> None:
+        """Give finished runs without a retention of their own this one (a worker default)."""
+        self._run(
+            lambda cur: cur.execute(
+                sql("retention", "default_retention"), {"ids": list(run_ids), "seconds": seconds}
+            )
+        )
+
+    def save_snapshot(self, run_id: str, seq: int, format_version: int, payload: str) -> bool:
+        """Store a snapshot of the run through ``seq`` (JSON text); ``False`` if not stored
+        (one exists at that seq, or the run's journal has not reached it)."""
+
+        def save(cur: Cursor) -> bool:
+            params = {
+                "run_id": run_id,
+                "seq": seq,
+                "format_version": format_version,
+                "payload": payload,
+                "keep": SNAPSHOTS_KEPT,
+            }
+            stored = fetch_one(cur, sql("snapshots", "save_snapshot"), params) is not None
+            if stored:
+                cur.execute(sql("snapshots", "prune_snapshots"), params)
+            return stored
+
+        return self._run(save)
 
     # -- signals and cancel -------------------------------------------------------
     def send_signal(self, run_id: str, name: str, payload: Any) -> str:

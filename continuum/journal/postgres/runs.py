@@ -68,6 +68,8 @@ def create_run(
             return get_run(cur, new.id), False, None
         row = fetch_one(cur, sql("runs", "restart_run"), params)
         assert row is not None
+    if new.retention_s is not None:
+        cur.execute(sql("retention", "set_retention"), (new.retention_s, new.id))
     if new.queue is not None:
         queues.ensure_queue(cur, new.queue)
         cur.execute(sql("activations", "notify"), ("continuum_queue_ready", new.queue))

@@ -135,3 +135,46 @@ SELECT coalesce((SELECT array_agg(id ORDER BY id) FROM runs), '{}') AS run_ids,
        (SELECT count(*) FROM timers) AS timers,
        (SELECT count(*) FROM tasks) AS tasks,
        (SELECT count(*) FROM snapshots) AS snapshots;
+
+-- name: purgeable_runs
+-- Finished runs whose retention_until has passed (client.start(retention=...)).
+SELECT r.id, r.workflow, r.state, r.finished_at, r.retention_until,
+       (SELECT count(*) FROM continuum_events e WHERE e.run_id = r.id) AS events
+FROM continuum_runs r
+WHERE r.retention_until < now() AND r.state IN ('completed', 'failed', 'cancelled')
+ORDER BY r.retention_until, r.id
+LIMIT %(limit)s;
+
+-- name: count_purgeable_runs
+SELECT count(*)
+FROM continuum_runs
+WHERE retention_until < now() AND state IN ('completed', 'failed', 'cancelled');
+
+-- name: purge_batch
+-- One batch: lock up to %(batch)s expired finished runs and delete them with every row
+-- that belongs to them alone (activity results are shared by idempotency key: they stay).
+WITH doomed AS (
+    SELECT id FROM continuum_runs
+    WHERE retention_until < now() AND state IN ('completed', 'failed', 'cancelled')
+    ORDER BY retention_until, id
+    LIMIT %(batch)s
+    FOR UPDATE SKIP LOCKED
+), events AS (
+    DELETE FROM continuum_events e USING doomed d WHERE e.run_id = d.id RETURNING 1
+), signals AS (
+    DELETE FROM continuum_signals s USING doomed d WHERE s.run_id = d.id RETURNING 1
+), timers AS (
+    DELETE FROM continuum_timers t USING doomed d WHERE t.run_id = d.id RETURNING 1
+), tasks AS (
+    DELETE FROM continuum_activity_tasks t USING doomed d WHERE t.run_id = d.id RETURNING 1
+), snapshots AS (
+    DELETE FROM continuum_snapshots s USING doomed d WHERE s.run_id = d.id RETURNING 1
+), runs AS (
+    DELETE FROM continuum_runs r USING doomed d WHERE r.id = d.id RETURNING r.id
+)
+SELECT coalesce((SELECT array_agg(id ORDER BY id) FROM runs), '{}') AS run_ids,
+       (SELECT count(*) FROM events) AS events,
+       (SELECT count(*) FROM signals) AS signals,
+       (SELECT count(*) FROM timers) AS timers,
+       (SELECT count(*) FROM tasks) AS tasks,
+       (SELECT count(*) FROM snapshots) AS snapshots;

@@ -7,11 +7,19 @@
 -- finished children, each aggregated as a JSON array of positional rows. A child that
 -- continued as new is finished only at its chain's tip, which carries the original
 -- child id as correlation_id (and the same parent).
+-- With a snapshot (the newest one of a format this node reads, %(formats)s), only the
+-- events after it are read; unknown_format reports a newer snapshot it had to skip.
 SELECT r.id, r.workflow, r.version_hash, r.input, r.last_seq, r.depth, r.trace_context,
        r.cancel_requested_at IS NOT NULL AS cancel_requested, now() AS now,
+       snap.seq AS snapshot_seq, snap.format_version AS snapshot_format,
+       snap.payload AS snapshot,
+       (SELECT max(x.format_version) FROM continuum_snapshots x
+         WHERE x.run_id = r.id AND x.seq > COALESCE(snap.seq, 0)
+           AND x.format_version <> ALL(%(formats)s::smallint[])) AS unknown_format,
        (SELECT jsonb_agg(jsonb_build_array(e.seq, e.type, e.command, e.ref_seq, e.data)
                          ORDER BY e.seq)
-          FROM continuum_events e WHERE e.run_id = r.id) AS events,
+          FROM continuum_events e
+         WHERE e.run_id = r.id AND e.seq > COALESCE(snap.seq, 0)) AS events,
        (SELECT jsonb_agg(jsonb_build_array(s.id, s.name, s.payload) ORDER BY s.id)
           FROM continuum_signals s
          WHERE s.run_id = r.id AND s.consumed_at IS NULL) AS signals,
@@ -27,7 +35,19 @@ SELECT r.id, r.workflow, r.version_hash, r.input, r.last_seq, r.depth, r.trace_c
            AND c.continued_to_run_id IS NULL) AS children
 FROM unnest(%(ids)s::text[], %(tokens)s::bigint[]) AS l(id, token)
 JOIN continuum_runs r ON r.id = l.id AND r.lease_token = l.token
+LEFT JOIN LATERAL (
+    SELECT s.seq, s.format_version, s.payload FROM continuum_snapshots s
+    WHERE s.run_id = r.id AND s.format_version = ANY(%(formats)s::smallint[])
+      AND s.seq <= r.last_seq
+    ORDER BY s.seq DESC LIMIT 1
+) AS snap ON true
 WHERE r.state IN ('running', 'suspended');
+
+-- name: full_history
+-- Every event of one run: the fallback when its snapshot cannot be decoded.
+SELECT jsonb_agg(jsonb_build_array(e.seq, e.type, e.command, e.ref_seq, e.data)
+                 ORDER BY e.seq) AS events
+FROM continuum_events e WHERE e.run_id = %s;
 
 -- name: parent_of
 SELECT parent_run_id FROM continuum_runs WHERE id = %s;

@@ -1,0 +1,110 @@
+"""The client half of the Postgres journal on psycopg's asyncio connections.
+
+Same statements, same functions as :class:`~continuum.journal.postgres.PostgresJournal`
+(run through :func:`~continuum.journal.postgres.green.run_green`), over a
+``psycopg_pool.AsyncConnectionPool``: no thread per call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from continuum.engine.events import Event
+from continuum.journal.notices import emit_cancelled
+from continuum.journal.postgres import cancel, query, runs, signals
+from continuum.journal.postgres.green import run_green
+from continuum.journal.postgres.locks import ParentMoved
+from continuum.journal.postgres.statements import Cursor, dumps
+from continuum.journal.records import NewRun
+from continuum.models import Page, RunInfo
+
+T = TypeVar("T")
+
+_PARENT_MOVED_RETRIES = 20
+_CASCADE_LEVELS = 12  # the sync journal's default max_child_depth (10) + 2
+
+
+class AsyncPostgresJournal:
+    """Run creation, reads, signals and cancel over an ``AsyncConnectionPool``."""
+
+    def __init__(self, pool: AsyncConnectionPool[Any], *, instance: str = "default") -> None:
+        self.pool = pool
+        self.instance = instance
+        self.lease_ttl = timedelta(seconds=30)
+
+    async def _run(self, fn: Callable[[Cursor], T]) -> T:
+        async with (
+            self.pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor(row_factory=dict_row) as cur,
+        ):
+            return await run_green(fn, cur)
+
+    async def _run_retrying(self, fn: Callable[[Cursor], T]) -> T:
+        for _ in range(_PARENT_MOVED_RETRIES):
+            try:
+                return await self._run(fn)
+            except ParentMoved:
+                continue  # rolled back; re-read the parent and retry
+        return await self._run(fn)
+
+    async def create_run(self, new: NewRun, *, if_exists: str = "return") -> tuple[RunInfo, bool]:
+        """Insert a runnable run (and NOTIFY the dispatchers); ``if_exists`` as the sync
+        journal's ``create_run``."""
+        info, created, _ = await self._run(
+            lambda cur: runs.create_run(cur, new, None, self.lease_ttl, if_exists)
+        )
+        return info, created
+
+    async def get_run(self, run_id: str) -> RunInfo:
+        """The run's record, or ``RunNotFound``."""
+        return await self._run(lambda cur: runs.get_run(cur, run_id))
+
+    async def tip(self, run_id: str) -> str:
+        """The live end of the ``continue_as_new`` chain containing ``run_id``."""
+        return await self._run(lambda cur: runs.tip(cur, run_id))
+
+    async def history(self, run_id: str) -> list[Event]:
+        """The run's events in seq order."""
+        return await self._run(lambda cur: runs.history(cur, run_id))
+
+    async def set_attributes(self, run_id: str, attributes: dict[str, Any]) -> None:
+        """Merge search attributes in SQL."""
+        dumps(attributes, what="attributes")
+        await self._run(lambda cur: runs.set_attributes(cur, run_id, attributes))
+
+    async def query(
+        self,
+        *,
+        namespace: str | None,
+        where: Sequence[Any],
+        order_by: Sequence[str],
+        limit: int,
+        after: str | None,
+    ) -> Page:
+        """One page of runs (see ``PostgresJournal.query``)."""
+        return await self._run(
+            lambda cur: query.run_query(
+                cur, namespace=namespace, where=where, order_by=order_by, limit=limit, after=after
+            )
+        )
+
+    async def send_signal(self, run_id: str, name: str, payload: Any) -> str:
+        """Deliver to the chain tip's mailbox and wake it; returns the tip's id."""
+        text = dumps(payload, what=f"payload of signal {name!r}")
+        return await self._run(lambda cur: signals.send_signal(cur, run_id, name, text))
+
+    async def cancel(self, run_id: str) -> RunInfo:
+        """Cancel the chain tip and its live descendants (telemetry after the commit)."""
+        info, cancelled = await self._run_retrying(
+            lambda cur: cancel.cancel(
+                cur, run_id, max_levels=_CASCADE_LEVELS, instance=self.instance
+            )
+        )
+        emit_cancelled(cancelled, instance=self.instance)
+        return info
