@@ -30,10 +30,10 @@ def main() -> None:
     parser.add_argument("--crash-point", default=None)
     parser.add_argument("--probability", type=float, default=0.05)
     parser.add_argument("--timeout", type=float, default=300)
-    parser.add_argument("--small", action="store_true", help="60 runs, 3 kills (CI)")
+    parser.add_argument("--small", action="store_true", help="200 runs, 3 kills (CI)")
     args = parser.parse_args()
     if args.small:
-        args.runs, args.kills, args.every = 60, 3, 1.5
+        args.runs, args.kills, args.every = 200, 3, 1.0
     env = {}
     if args.crash_point:
         env = {
