@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 from types import TracebackType
@@ -127,6 +128,8 @@ class Worker:
         self._started = False
         self._lock = threading.Lock()
         self._instance: Instance | None = None
+        self.abandoned: list[dict[str, Any]] = []
+        """Activity attempts the last :meth:`stop` let go of (they ignored cancellation)."""
 
     # -- definitions ------------------------------------------------------------------
     def _resolve(self, name: str, version_hash: str) -> Workflow[Any, Any] | None:
@@ -373,14 +376,23 @@ class Worker:
     def stop(self, timeout: float = 10.0) -> None:
         """Stop claiming, let in-flight work finish (up to ``timeout``), release, disconnect.
 
-        Work still running at the deadline is abandoned: its leases are expired so other
-        workers take it over at once (an abandoned activity attempt counts as one).
+        The whole stop takes about ``timeout`` at most. Activity attempts still running
+        near the end are cancelled (``heartbeat()`` raises ``ActivityCancelled``, async
+        bodies get ``CancelledError``); those that ignore it are abandoned — listed in
+        :attr:`abandoned` and in a warning — and their daemon threads never keep the
+        process alive. Leases of abandoned work are expired so other workers take it over
+        at once (an abandoned activity attempt counts as one).
         """
         self._stopping.set()
         with self._lock:
             if not self._started or self._stopped.is_set():
                 return
             self._stopped.set()
+        end = time.monotonic() + max(timeout, 0.0)
+
+        def left() -> float:
+            return max(end - time.monotonic(), 0.0)
+
         services: tuple[Service, ...] = (
             self.runs,
             self.activities,
@@ -391,16 +403,16 @@ class Worker:
         for service in services:
             service.stop()
         self.router.stop()
-        self.runs.join(timeout)
-        self.activities.join(timeout)
-        self.runs.drain(timeout)
-        self.activities.drain(timeout)
+        self.runs.join(left())
+        self.activities.join(left())
+        self.runs.drain(left())
+        self.abandoned = self.activities.shutdown(left())
         services = (self.heartbeater, self.liveness, self.reaper)
         for service in services:
             service.stop()
         for service in (*services, self.timers, self.schedules, self.queues):
-            service.join(timeout)
-        self.router.join(timeout)
+            service.join(min(left() + 1.0, 2.0))
+        self.router.join(min(left() + 1.0, 2.0))
         try:
             retry_transient(lambda: self.journal.expire_leases_of([self.id]), within_s=5.0)
             self.liveness.unregister()
@@ -408,6 +420,19 @@ class Worker:
             _log.warning("worker %s: could not deregister cleanly: %s", self.id, exc)
         assert self._instance is not None
         self._instance.close()
+        if self.abandoned:
+            _log.warning(
+                "worker %s stopped after its %gs drain with %d activity attempt(s) abandoned "
+                "(they ignored cancellation; other workers retry them): %s",
+                self.id,
+                timeout,
+                len(self.abandoned),
+                "; ".join(
+                    f"{a['activity']} (run {a['run_id']}, task {a['task_id']}, "
+                    f"attempt {a['attempt']})"
+                    for a in self.abandoned
+                ),
+            )
         _log.info("worker %s stopped", self.id)
 
     def __enter__(self) -> Worker:

@@ -1,0 +1,77 @@
+"""Asynchronous completion: finish an attempt that returned ``continuum.complete_later()``.
+
+The token (``activity_info().task_token``) names the task, the attempt and the lease
+under which it ran; the finish is the same fenced write a worker makes (task id, lease
+token, attempt, state), so a token whose attempt was already finished, timed out and
+retried, or whose run was cancelled, changes nothing and raises
+:class:`~continuum.errors.StaleTaskToken`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from continuum import payloads
+from continuum.definitions.activity_context import parse_task_token
+from continuum.definitions.registry import REGISTRY
+from continuum.engine.activation import error_payload
+from continuum.errors import PayloadError, StaleTaskToken
+from continuum.journal.postgres import PostgresJournal
+from continuum.journal.records import TaskFinish
+
+
+def _error_of(error: object, operation: str) -> dict[str, Any]:
+    if isinstance(error, BaseException):
+        return error_payload(error)
+    if isinstance(error, str):
+        return {"type": "Error", "message": error, "traceback": "", "code": None}
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return {
+            "type": str(error.get("type", "Error")),
+            "message": error["message"],
+            "traceback": str(error.get("traceback", "")),
+            "code": error.get("code"),
+        }
+    raise PayloadError(
+        f"{operation}: error must be an exception, a message string or a dict with "
+        f"'type' and 'message', got {type(error).__name__}"
+    )
+
+
+def finish_by_token(
+    journal: PostgresJournal,
+    token: str,
+    *,
+    ok: bool,
+    result: Any = None,
+    error: object = None,
+    operation: str,
+) -> TaskFinish:
+    """Record the outcome of the attempt ``token`` names; ``StaleTaskToken`` if fenced."""
+    task_id, attempt, lease_token = parse_task_token(token, operation=operation)
+    if ok:
+        encoded = payloads.encode(result, what=f"result passed to {operation}")
+        err = None
+    else:
+        encoded, err = None, _error_of(error, operation)
+    lease = journal.task_for_token(task_id, attempt, lease_token)
+    final = False
+    if (
+        lease is not None
+        and isinstance(error, BaseException)
+        and REGISTRY.has_activity(lease.activity)
+    ):
+        final = REGISTRY.activity(lease.activity).is_non_retryable(error)
+    finish = (
+        journal.finish_task(lease, ok=ok, result=encoded, error=err, final=final)
+        if lease is not None
+        else TaskFinish("fenced", "")
+    )
+    if finish.status == "fenced":
+        raise StaleTaskToken(
+            f"{operation}: the task token {token!r} no longer fences its attempt "
+            "(it was already completed or failed, it timed out and was retried under a new "
+            "token, or its run was cancelled); nothing was written. Read the current "
+            "attempt's token from continuum.activity_info().task_token"
+        )
+    return finish
