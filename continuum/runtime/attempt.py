@@ -6,9 +6,10 @@ per running attempt:
 - the :class:`~continuum.definitions.activity_context.ActivityScope` the body sees
   (``activity_info()``, ``heartbeat()``, ``heartbeat_details()``);
 - heartbeat coalescing: at most one database write per :data:`COALESCE_S` per task,
-  whatever the call rate — each write renews the task lease and stores the newest
-  details; details of calls in between are written with the next write, or before the
-  failure of the attempt is recorded (so the next attempt sees them);
+  whatever the call rate — each write renews the task lease (from the time of the
+  newest call) and stores the newest details; a call inside the second is written by
+  the worker's watch when the second is up, or before the failure of the attempt is
+  recorded (so the next attempt sees the newest details);
 - cancellation: a write that misses (the run was cancelled or finished, or the lease
   was taken over after a heartbeat timeout), a lost lease reported by the heartbeater,
   a heartbeat timeout noticed locally, a timeout or a worker shutdown cancels the
@@ -94,35 +95,40 @@ class AttemptControl:
         self._lock = threading.Lock()
         now = time.monotonic()
         self._last_write = now  # the claim renewed the lease: it counts as a write
+        self._last_call = now  # ... and as a sign of life
         self._pending: tuple[Any, bool] | None = None
         self._cancelled_at: float | None = None
         self._abandon = False
         ht = lease.heartbeat_timeout_ms
-        # A heartbeat-timeout lease runs out this long after the last write (SQL: +1 s).
+        # A heartbeat-timeout lease runs out this long after the last heartbeat call
+        # (the SQL adds the same one-second coalescing margin).
         self._silence_s = (ht / 1000 + coalesce_s) if ht is not None else None
 
     # -- heartbeats (called on the body's thread) ---------------------------------------
     def _beat(self, details: Any, has_details: bool) -> None:
         with self._lock:
+            self._last_call = time.monotonic()
             if has_details:
                 self._pending = (details, True)
             elif self._pending is None:
                 self._pending = (None, False)
-            if time.monotonic() - self._last_write < self.coalesce_s:
-                return  # coalesced: written with the next write (or before a failure)
+            if self._last_call - self._last_write < self.coalesce_s:
+                return  # coalesced: the worker writes it when the second is up
         self.flush()
 
     def flush(self) -> bool:
-        """Write the pending heartbeat now (renewing the lease); ``False`` if the lease is lost."""
+        """Write the pending heartbeat now (renewing the lease from the time of the call);
+        ``False`` if the lease is lost."""
         with self._lock:
             pending, self._pending = self._pending, None
             if pending is None:
                 return not self.scope.cancelled
             details, has_details = pending
-            self._last_write = time.monotonic()
+            self._last_write = now = time.monotonic()
+            age = timedelta(seconds=max(now - self._last_call, 0.0))
         try:
             alive = self.journal.heartbeat_task(
-                self.lease, beat=True, details=details, has_details=has_details
+                self.lease, beat=True, details=details, has_details=has_details, age=age
             )
         except Exception as exc:
             # A blip: the lease is probably still ours; the next heartbeat tries again.
@@ -135,6 +141,17 @@ class AttemptControl:
         if not alive:
             self.cancel(miss_reason(self.journal, self.lease))
         return alive
+
+    def flush_due(self) -> None:
+        """Write a coalesced heartbeat once its second is up (polled by the worker)."""
+        with self._lock:
+            due = (
+                self._pending is not None
+                and time.monotonic() - self._last_write >= self.coalesce_s
+                and not self.scope.cancelled
+            )
+        if due:
+            self.flush()
 
     @property
     def has_pending(self) -> bool:
@@ -168,13 +185,15 @@ class AttemptControl:
             return self._cancelled_at is not None
 
     def should_abandon(self) -> bool:
-        """Polled while the body runs: local heartbeat timeout, grace after a cancel."""
+        """Polled while the body runs: coalesced heartbeats, local heartbeat timeout, and
+        the grace after a cancel."""
         if self._abandon:
             return True
+        self.flush_due()
         now = time.monotonic()
         if self._silence_s is not None and not self.scope.cancelled:
             with self._lock:
-                silent = now - self._last_write
+                silent = now - self._last_call
             if silent > self._silence_s:
                 self.cancel(
                     f"it sent no heartbeat for {silent:.1f}s, longer than its heartbeat_timeout "

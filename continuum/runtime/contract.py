@@ -48,9 +48,11 @@ class WorkerJournal(Journal, Protocol):
         beat: bool = False,
         details: Any = None,
         has_details: bool = False,
+        age: timedelta = timedelta(0),
     ) -> bool:
         """Extend one task lease; ``False`` when it is no longer ours (a CAS miss).
-        ``beat``: the activity's own heartbeat, storing ``details`` when ``has_details``."""
+        ``beat``: the activity's own heartbeat (made ``age`` ago), storing ``details``
+        when ``has_details``."""
         ...
 
     def task_state(self, task_id: int) -> dict[str, Any] | None:

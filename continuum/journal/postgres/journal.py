@@ -447,11 +447,12 @@ class PostgresJournal:
         beat: bool = False,
         details: Any = None,
         has_details: bool = False,
+        age: timedelta = timedelta(0),
     ) -> bool:
         """Extend a task lease by ``extend`` (default: the task lease TTL); ``False`` if lost.
 
-        ``beat``: the activity's own heartbeat; with ``has_details`` its ``details`` (JSON)
-        are stored for the next attempt.
+        ``beat``: the activity's own heartbeat, made ``age`` ago; with ``has_details`` its
+        ``details`` (JSON) are stored for the next attempt.
         """
         ttl = extend or self.task_lease_ttl
         text = (
@@ -459,7 +460,9 @@ class PostgresJournal:
             if has_details
             else None
         )
-        return self._run(lambda cur: tasks.heartbeat_task(cur, lease, ttl, beat=beat, details=text))
+        return self._run(
+            lambda cur: tasks.heartbeat_task(cur, lease, ttl, beat=beat, details=text, age=age)
+        )
 
     def task_state(self, task_id: int) -> dict[str, Any] | None:
         """``{state, attempt, run_state}`` of a task right now (``None`` if it is gone)."""

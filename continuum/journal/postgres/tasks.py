@@ -53,11 +53,13 @@ def heartbeat_task(
     *,
     beat: bool = False,
     details: str | None = None,
+    age: timedelta = timedelta(0),
 ) -> bool:
     """Extend the task lease on the database clock; ``False`` once it is lost.
 
     ``beat``: an activity's own heartbeat (stamps ``last_heartbeat_at``); ``details``
-    (JSON text) are stored for the next attempt when given.
+    (JSON text) are stored for the next attempt when given; ``age``: how long ago the
+    heartbeat call was made (a coalesced call written late renews from its own time).
     """
     params = {
         "id": lease.id,
@@ -67,6 +69,7 @@ def heartbeat_task(
         "beat": beat,
         "has_details": details is not None,
         "details": details,
+        "age": age,
     }
     return fetch_one(cur, sql("tasks", "heartbeat_task"), params) is not None
 

@@ -39,11 +39,12 @@ RETURNING run_id;
 -- name: heartbeat_task
 -- The worker's own renewal (beat false) and the activity's heartbeats (beat true: the
 -- details are stored for the next attempt). A task with a heartbeat timeout is renewed
--- for that long; any other for the lease TTL. An attempt handed off to asynchronous
--- completion (no owner) is not renewed here.
+-- for that long after the heartbeat call (%(age)s ago: a coalesced call written late);
+-- any other for the lease TTL. An attempt handed off to asynchronous completion (no
+-- owner) is not renewed here.
 UPDATE continuum_activity_tasks
 SET lease_expires_at = now() + CASE WHEN heartbeat_timeout_ms IS NULL THEN %(ttl)s::interval
-        ELSE (heartbeat_timeout_ms + 1000) * interval '1 millisecond' END,
+        ELSE (heartbeat_timeout_ms + 1000) * interval '1 millisecond' - %(age)s::interval END,
     heartbeat_details = CASE WHEN %(has_details)s THEN %(details)s::jsonb
                              ELSE heartbeat_details END,
     last_heartbeat_at = CASE WHEN %(beat)s THEN now() ELSE last_heartbeat_at END,
