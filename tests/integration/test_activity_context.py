@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 import uuid
@@ -150,9 +151,7 @@ def test_heartbeat_rejects_non_json_details(client: Client, worker: Worker) -> N
         assert client.result(client.start(flow), timeout=30) == "PayloadError: True"
 
 
-def test_heartbeats_are_coalesced_to_one_write_per_second(
-    client: Client, worker: Worker
-) -> None:
+def test_heartbeats_are_coalesced_to_one_write_per_second(client: Client, worker: Worker) -> None:
     writes: list[tuple[float, Any]] = []
     real = worker.journal.heartbeat_task
     lock = threading.Lock()
@@ -169,7 +168,7 @@ def test_heartbeats_are_coalesced_to_one_write_per_second(
     elapsed = time.monotonic() - started
     # ~300 calls over ~1.5-3 s: one write per full second at most.
     assert 1 <= len(writes) <= int(elapsed) + 1
-    gaps = [b[0] - a[0] for a, b in zip(writes, writes[1:], strict=False)]
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(writes)]
     assert all(g >= 0.99 for g in gaps)
     details = [d for _, d in writes]
     assert details == sorted(details) and details[-1] < 300
