@@ -38,13 +38,12 @@ from typing import Any, Protocol
 
 from continuum import telemetry
 from continuum.definitions.activity import Activity
-from continuum.engine.activation import error_payload
 from continuum.engine.types import ActivationInput
+from continuum.executors import ExternalExecutor
 from continuum.journal.records import Lease, TaskFinish, TaskLease
-from continuum.runtime.attempt import AttemptControl
+from continuum.runtime.attempt import AttemptControl, run_leased
 from continuum.runtime.contract import WorkerJournal
 from continuum.runtime.crashpoints import crash_point
-from continuum.runtime.deadline import run_bounded
 from continuum.runtime.execution import AttemptResult
 from continuum.runtime.group_commit import GroupCommitter
 from continuum.runtime.lease import LeaseHeartbeater
@@ -100,6 +99,7 @@ class ActivityDispatcher(Service):
         runs: RunHandoff | None = None,
         watch_s: float = WATCH_S,
         cancel_grace_s: float = CANCEL_GRACE_S,
+        executor: ExternalExecutor | None = None,
     ) -> None:
         super().__init__()
         if max_activities < 1:
@@ -130,6 +130,8 @@ class ActivityDispatcher(Service):
         self.cancel_grace_s = cancel_grace_s
         self._running: dict[tuple[int, int], AttemptControl] = {}
         self.abandoned: list[dict[str, Any]] = []
+        # With an external executor, claimed attempts are handed off, not run here.
+        self.executor = executor
         self.executed = 0
         # Successful attempts finishing together are recorded by one transaction.
         self.finisher: GroupCommitter[tuple[TaskLease, Any, bool], Finished] = GroupCommitter(
@@ -145,7 +147,7 @@ class ActivityDispatcher(Service):
     def reserve(self, n: int) -> int:
         """Hold up to ``n`` free slots for tasks leased at commit; returns how many."""
         with self._lock:
-            if self.stopping:
+            if self.stopping or self.executor is not None:
                 return 0
             free = self.max_activities - len(self._inflight) - self._reserved
             k = max(0, min(n, free))
@@ -202,6 +204,8 @@ class ActivityDispatcher(Service):
         delay = min(
             self.interval_s, max(self._next_sweep - now, 0.0), max(self._next_watch - now, 0.0)
         )
+        if self.executor is not None:
+            return self._hand_off(delay)
         free = self.max_activities - self.inflight
         if free <= 0:
             return delay
@@ -214,6 +218,22 @@ class ActivityDispatcher(Service):
             self._retry_wanted = False
             # Retries and requeued tasks become due later without a NOTIFY: sleep until
             # the earliest one instead of a whole poll interval.
+            due_in = self.next_due_in()
+            if due_in is not None:
+                delay = min(delay, max(due_in, 0.0) + 0.001)
+        return delay
+
+    def _hand_off(self, delay: float) -> float:
+        """External executor: lease up to ``max_activities`` due tasks and queue them there."""
+        assert self.executor is not None
+        claimed = self.journal.claim_tasks(self.owner, self.max_activities)
+        if claimed:
+            rejected = self.executor.hand_off(claimed)
+            if rejected:
+                self.journal.unclaim_tasks(rejected)
+            if len(claimed) == self.max_activities:
+                return 0.0  # more may be due: claim the next batch at once
+        elif self.next_due_in is not None:
             due_in = self.next_due_in()
             if due_in is not None:
                 delay = min(delay, max(due_in, 0.0) + 0.001)
@@ -264,7 +284,14 @@ class ActivityDispatcher(Service):
             else None
         )
         try:
-            out = self._attempt(lease, meta, kind, control)
+            out = run_leased(
+                self.journal,
+                control,
+                self.activity_for,
+                self._emit,
+                meta,
+                retry_s=self.finish_retry_s,
+            )
             if out is None:
                 self._abandoned(control)
                 return
@@ -334,33 +361,6 @@ class ActivityDispatcher(Service):
             what["cancel_reason"] or "worker shutting down",
         )
         self._emit("activity.abandoned", {**what, "executor": "builtin"})
-
-    def _attempt(
-        self, lease: TaskLease, meta: dict[str, Any], kind: str, control: AttemptControl
-    ) -> AttemptResult | None:
-        if lease.idempotency_key is not None:
-            key = lease.idempotency_key
-            found, value = retry_transient(
-                lambda: self.journal.idempotent_result(lease.activity, key),
-                within_s=self.finish_retry_s,
-            )
-            if found:
-                self._emit("activity.idempotency_hit", meta)
-                return AttemptResult(True, value)
-        try:
-            act = self.activity_for(lease.activity)
-        except Exception as exc:
-            return AttemptResult(False, error=error_payload(exc))
-        self._emit(f"{kind}.started", meta)
-        timeout_s = lease.timeout_ms / 1000 if lease.timeout_ms else None
-        return run_bounded(
-            act,
-            lease.args,
-            timeout_s,
-            control.scope,
-            should_abandon=control.should_abandon,
-            wake=control.wake,
-        )
 
     def _finish(self, lease: TaskLease, out: AttemptResult) -> TaskFinish:
         # A retried finish after a lost ack reports "fenced" (the first one committed);
@@ -435,3 +435,8 @@ class ActivityDispatcher(Service):
 
     def on_stop(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self.executor is not None:
+            try:
+                self.executor.close()
+            except Exception:
+                _log.exception("closing the %s activity executor failed", self.executor.name)

@@ -24,13 +24,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from continuum.definitions.activity import Activity
 from continuum.definitions.activity_context import ActivityInfo, ActivityScope, task_token
+from continuum.engine.activation import error_payload
 from continuum.journal.records import TaskLease
 from continuum.runtime.contract import WorkerJournal
-from continuum.runtime.retrying import is_transient
+from continuum.runtime.deadline import run_bounded
+from continuum.runtime.execution import AttemptResult
+from continuum.runtime.retrying import is_transient, retry_transient
 
 _log = logging.getLogger("continuum.runtime.attempt")
 
@@ -213,3 +218,43 @@ class AttemptControl:
             "attempt": lease.attempt,
             "cancel_reason": self.scope.cancel_reason,
         }
+
+
+def run_leased(
+    journal: WorkerJournal,
+    control: AttemptControl,
+    activity_for: Callable[[str], Activity[..., Any]],
+    emit: Callable[[str, dict[str, Any]], None],
+    meta: dict[str, Any],
+    *,
+    retry_s: float = 30.0,
+) -> AttemptResult | None:
+    """Run the attempt ``control`` holds: reuse an idempotent result, else run the body.
+
+    ``None`` when the attempt was abandoned (it ignored cancellation). Shared by the
+    builtin pool and external executors.
+    """
+    lease = control.lease
+    kind = "compensation" if lease.kind == "compensation" else "activity"
+    if lease.idempotency_key is not None:
+        key = lease.idempotency_key
+        found, value = retry_transient(
+            lambda: journal.idempotent_result(lease.activity, key), within_s=retry_s
+        )
+        if found:
+            emit("activity.idempotency_hit", meta)
+            return AttemptResult(True, value)
+    try:
+        act = activity_for(lease.activity)
+    except Exception as exc:
+        return AttemptResult(False, error=error_payload(exc))
+    emit(f"{kind}.started", meta)
+    timeout_s = lease.timeout_ms / 1000 if lease.timeout_ms else None
+    return run_bounded(
+        act,
+        lease.args,
+        timeout_s,
+        control.scope,
+        should_abandon=control.should_abandon,
+        wake=control.wake,
+    )

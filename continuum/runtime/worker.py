@@ -32,6 +32,7 @@ from continuum.definitions.workflow import Workflow
 from continuum.durations import retention_seconds
 from continuum.engine.types import ActivationResult
 from continuum.errors import ConfigurationError, ContinuumError
+from continuum.executors import ExternalExecutor
 from continuum.journal.records import Lease, TaskLease
 from continuum.runtime.activities import ActivityDispatcher
 from continuum.runtime.dispatcher import RunDispatcher
@@ -58,6 +59,33 @@ _log = logging.getLogger("continuum.runtime.worker")
 WAKE_WINDOW_S = 3600.0
 """At boot, backed-off runs of the worker's versions waking within this many seconds (or
 its own unknown-version back-off, if longer) are made due at once."""
+
+
+EXECUTORS = ("builtin", "procrastinate")
+
+
+def parse_executor(spec: object) -> tuple[str, dict[str, Any]]:
+    """``"builtin"``, ``"procrastinate"`` or ``(name, {options})`` as ``(name, options)``;
+    the options are checked here, before anything starts."""
+    name: object = spec if isinstance(spec, str) else None
+    options: object = {} if isinstance(spec, str) else None
+    if isinstance(spec, tuple) and len(spec) == 2:
+        name, options = spec
+    if name not in EXECUTORS or not isinstance(options, dict):
+        raise ConfigurationError(
+            f"Worker(activity_executor={spec!r}): expected 'builtin', 'procrastinate' or "
+            "('procrastinate', {'queue': ..., 'queue_ttl': ..., 'app': ...})"
+        )
+    if name == "procrastinate":
+        try:
+            from continuum.executors.procrastinate import check_options
+        except ImportError as exc:  # the optional extra is not installed
+            raise ConfigurationError(
+                "Worker(activity_executor='procrastinate') needs the procrastinate package: "
+                "pip install 'continuum[procrastinate]'"
+            ) from exc
+        check_options(options)
+    return str(name), dict(options)
 
 
 class Worker:
@@ -89,6 +117,7 @@ class Worker:
         unknown_version_backoff: float | None = None,
         retention: timedelta | None = None,
         snapshot_threshold: int | None = None,
+        activity_executor: str | tuple[str, dict[str, Any]] = "builtin",
     ) -> None:
         self.client = client
         # Defaults for the runs this worker executes; a workflow's own setting wins.
@@ -109,6 +138,7 @@ class Worker:
             else float(os.environ.get("CONTINUUM_UNKNOWN_VERSION_BACKOFF", "30"))
         )
         self.instance_name = instance or client.instance_name
+        self.activity_executor = parse_executor(activity_executor)
         self._workflows: dict[str, Workflow[Any, Any]] = {}
         for flow in workflows:
             self._workflows[flow.name] = flow
@@ -228,6 +258,7 @@ class Worker:
             recover_s=self.sweep_interval,
             next_due_in=lambda: self._seconds_until("next_run_in"),
         )
+        executor = self._make_executor(inst)
         self.activities = ActivityDispatcher(
             journal,
             self.heartbeater,
@@ -239,6 +270,7 @@ class Worker:
             sweep_s=self.sweep_interval,
             next_due_in=lambda: self._seconds_until("next_task_in"),
             runs=self.runs,
+            executor=executor,
         )
         self.timers = TimerWheel(inst, self.runs.poke, on_schedule_due=self._schedule_due)
         self.schedules = ScheduleFirer(journal, self.timers, self._current_version)
@@ -274,6 +306,14 @@ class Worker:
             service.start()
         self.router.start()
         _log.info("worker %s started (%d workflow versions)", self.id, len(versions))
+
+    def _make_executor(self, inst: Instance) -> ExternalExecutor | None:
+        kind, options = self.activity_executor
+        if kind == "builtin":
+            return None
+        from continuum.executors.procrastinate import make_executor
+
+        return make_executor(self.journal, inst.pool, options, self.instance_name)
 
     def _register_versions(self, versions: list[Workflow[Any, Any]]) -> None:
         assert self._instance is not None

@@ -472,6 +472,15 @@ class PostgresJournal:
         """Hand an attempt to asynchronous completion (``complete_later``); fenced."""
         return self._run(lambda cur: tasks.defer_task(cur, lease))
 
+    def hand_off_task(self, lease: TaskLease, owner: str, ttl: timedelta) -> bool:
+        """Give an attempt to an external executor's queue (``owner`` ``queued:...``)."""
+        return self._run(lambda cur: tasks.hand_off_task(cur, lease, owner, ttl))
+
+    def adopt_task(self, task_id: int, attempt: int, token: int, owner: str) -> TaskLease | None:
+        """An external executor starts a handed-off attempt; ``None`` if it is stale."""
+        ttl = self.task_lease_ttl
+        return self._run(lambda cur: tasks.adopt_task(cur, task_id, attempt, token, owner, ttl))
+
     def task_for_token(self, task_id: int, attempt: int, token: int) -> TaskLease | None:
         """The lease a task token names, if its task exists (the finish is still fenced)."""
         row = self._run(lambda cur: tasks.task_by_id(cur, task_id))

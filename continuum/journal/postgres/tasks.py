@@ -85,6 +85,24 @@ def defer_task(cur: Cursor, lease: TaskLease) -> bool:
     return fetch_one(cur, sql("tasks", "defer_task"), params) is not None
 
 
+def hand_off_task(cur: Cursor, lease: TaskLease, owner: str, ttl: timedelta) -> bool:
+    """Give the attempt to an external queue (owner ``queued:...``) for at most ``ttl``."""
+    params = {"id": lease.id, "token": lease.token, "attempt": lease.attempt}
+    return (
+        fetch_one(cur, sql("tasks", "hand_off_task"), {**params, "owner": owner, "ttl": ttl})
+        is not None
+    )
+
+
+def adopt_task(
+    cur: Cursor, task_id: int, attempt: int, token: int, owner: str, ttl: timedelta
+) -> TaskLease | None:
+    """Start a handed-off attempt as ``owner`` (once; fenced); ``None`` when stale."""
+    params = {"id": task_id, "token": token, "attempt": attempt, "owner": owner, "ttl": ttl}
+    row = fetch_one(cur, sql("tasks", "adopt_task"), params)
+    return None if row is None else task_lease(row)
+
+
 def task_by_id(cur: Cursor, task_id: int) -> Row | None:
     """A task row by id (what a task token names), leased or not."""
     return fetch_one(cur, sql("tasks", "task_by_id"), (task_id,))

@@ -72,6 +72,29 @@ SET lease_owner = NULL,
 WHERE id = %(id)s AND lease_token = %(token)s AND attempt = %(attempt)s AND state = 'leased'
 RETURNING id;
 
+-- name: hand_off_task
+-- An external executor (procrastinate) takes the attempt: it waits in that queue under
+-- a 'queued:' owner for at most %(ttl)s; one that never started by then goes back to
+-- pending without counting (requeue_expired_tasks), and its late job finds it stale.
+UPDATE continuum_activity_tasks
+SET lease_owner = %(owner)s, lease_expires_at = now() + %(ttl)s::interval, updated_at = now()
+WHERE id = %(id)s AND lease_token = %(token)s AND attempt = %(attempt)s AND state = 'leased'
+RETURNING id;
+
+-- name: adopt_task
+-- The external executor starts the attempt it was handed: fenced by token and attempt,
+-- and only once (a 'queued:' owner becomes the job's own), leased like a claim.
+UPDATE continuum_activity_tasks
+SET lease_owner = %(owner)s,
+    lease_expires_at = now() + CASE WHEN heartbeat_timeout_ms IS NULL THEN %(ttl)s::interval
+        ELSE (heartbeat_timeout_ms + 1000) * interval '1 millisecond' END,
+    updated_at = now()
+WHERE id = %(id)s AND lease_token = %(token)s AND attempt = %(attempt)s AND state = 'leased'
+  AND lease_owner LIKE 'queued:%%'
+RETURNING id, run_id, command_seq, kind, activity, args, idempotency_key, attempt,
+          max_attempts, timeout_ms, lease_token, lease_owner, now() AS claimed_at,
+          heartbeat_timeout_ms, heartbeat_details;
+
 -- name: task_by_id
 -- complete_activity/fail_activity: the task a token names (the finish itself is fenced).
 SELECT id, run_id, command_seq, kind, activity, args, idempotency_key, attempt, max_attempts,
@@ -130,10 +153,15 @@ FOR UPDATE SKIP LOCKED;
 -- A lost attempt counts: back to pending with backoff while attempts remain, else failed.
 -- An attempt that outlived its heartbeat timeout already waited that long: it is retried
 -- at once. An attempt handed to asynchronous completion that ran out of time is retried.
+-- An attempt that waited in an external queue ('queued:' owner) and never started goes
+-- back to pending without counting.
 UPDATE continuum_activity_tasks
-SET state = CASE WHEN max_attempts IS NULL OR attempt < max_attempts
+SET state = CASE WHEN lease_owner LIKE 'queued:%%' OR max_attempts IS NULL
+                      OR attempt < max_attempts
                  THEN 'pending' ELSE 'failed' END,
+    attempt = CASE WHEN lease_owner LIKE 'queued:%%' THEN attempt - 1 ELSE attempt END,
     error = CASE
+        WHEN lease_owner LIKE 'queued:%%' THEN error
         WHEN lease_owner IS NULL THEN jsonb_build_object(
             'type', 'CompletionTimeout',
             'message', format('activity %%s attempt %%s was handed to asynchronous completion '
@@ -161,6 +189,7 @@ SET state = CASE WHEN max_attempts IS NULL OR attempt < max_attempts
             'code', 'attempts_exhausted')
         END,
     available_at = CASE
+        WHEN lease_owner LIKE 'queued:%%' THEN now()
         WHEN NOT (max_attempts IS NULL OR attempt < max_attempts) THEN available_at
         WHEN heartbeat_timeout_ms IS NOT NULL AND lease_owner IS NOT NULL THEN now()
         ELSE now() + continuum_backoff_ms(backoff, attempt) * interval '1 millisecond' END,
