@@ -172,6 +172,13 @@ class ActivityDispatcher(Service):
                 # The leases lapse and the sweep requeues them (counting the attempt).
                 _log.warning("could not hand back %d task lease(s): %s", len(rejected), exc)
 
+    def task_cancelled(self, task_id: str) -> None:
+        """A cancel discarded this task (NOTIFY): cancel its attempt if it runs here."""
+        with self._lock:
+            running = [c for (tid, _), c in self._running.items() if str(tid) == task_id]
+        for control in running:
+            control.cancel("its run was cancelled")
+
     def sweep_soon(self) -> None:
         """Requeue expired task leases on the next tick (e.g. after reaping a dead worker)."""
         self._sweep_wanted.set()

@@ -47,7 +47,14 @@ from continuum.runtime.queues import QueueAdmitter
 from continuum.runtime.retrying import retry_transient
 from continuum.runtime.schedules import ScheduleFirer
 from continuum.runtime.service import Service
-from continuum.runtime.signals import QUEUE_READY, RUN_WAKE, TASK_READY, TIMER_ARMED, SignalRouter
+from continuum.runtime.signals import (
+    QUEUE_READY,
+    RUN_WAKE,
+    TASK_CANCELLED,
+    TASK_READY,
+    TIMER_ARMED,
+    SignalRouter,
+)
 from continuum.runtime.snapshotter import Snapshotter
 from continuum.runtime.timers import TimerWheel
 
@@ -299,6 +306,7 @@ class Worker:
         self.router.subscribe(TASK_READY, lambda _id: self.activities.poke())
         self.router.subscribe(TIMER_ARMED, self.timers.armed)
         self.router.subscribe(QUEUE_READY, self.queues.ready)
+        self.router.subscribe(TASK_CANCELLED, self.activities.task_cancelled)
         self.router.on_rescan(self._rescan)
         self.liveness.register()
         services = (self.liveness, self.reaper, self.heartbeater, self.timers)

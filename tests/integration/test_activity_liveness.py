@@ -167,7 +167,20 @@ def test_cancelled_run_stops_its_long_activity_within_one_heartbeat(client: Clie
 
 
 def test_async_activity_of_a_cancelled_run_gets_cancelled_error(client: Client) -> None:
-    with _worker(client, lease_ttl=3.0, lease_renew=0.3):
+    with _worker(client):
+        run_id = client.start(async_flow)
+        _wait_for("async_started")
+        cancelled_at = time.monotonic()
+        client.cancel(run_id)
+        at, _ = _wait_for("async_cancelled", timeout=10)
+    # The cancel's NOTIFY reaches the worker at once (no heartbeat needed).
+    assert at - cancelled_at <= 1.0
+
+
+def test_without_the_notify_the_lease_renewal_finds_the_cancel(client: Client) -> None:
+    w = _worker(client, lease_ttl=3.0, lease_renew=0.3)
+    with w:
+        w.router._handlers["continuum_task_cancelled"].clear()  # as if the NOTIFY was lost
         run_id = client.start(async_flow)
         _wait_for("async_started")
         cancelled_at = time.monotonic()
@@ -178,7 +191,7 @@ def test_async_activity_of_a_cancelled_run_gets_cancelled_error(client: Client) 
 
 
 def test_activity_ignoring_cancellation_is_let_go_after_the_grace(client: Client) -> None:
-    w = _worker(client, lease_ttl=3.0, lease_renew=0.3)
+    w = _worker(client)
     with w:
         w.activities.cancel_grace_s = 0.5
         run_id = client.start(stubborn_flow)
