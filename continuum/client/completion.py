@@ -53,7 +53,11 @@ def finish_by_token(
         encoded = payloads.encode(result, what=f"result passed to {operation}")
         err = None
     else:
-        encoded, err = None, _error_of(error, operation)
+        # Checked like any payload (strings jsonb cannot store are refused here).
+        encoded, err = (
+            None,
+            payloads.encode(_error_of(error, operation), what=f"error passed to {operation}"),
+        )
     lease = journal.task_for_token(task_id, attempt, lease_token)
     final = False
     if (

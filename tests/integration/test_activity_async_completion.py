@@ -168,6 +168,8 @@ def test_bad_tokens_and_results_are_rejected_before_writing(
         client.complete_activity(token, object())
     with pytest.raises(continuum.PayloadError):
         client.fail_activity(token, 3.5)  # type: ignore[arg-type]
+    with pytest.raises(continuum.PayloadError):
+        client.fail_activity(token, "a NUL \x00 jsonb cannot store")
     assert _task_row(pg_dsn, token)[0] == "leased"  # untouched
     client.complete_activity(token, "fine")
     assert client.result(run_id, timeout=20) == "fine"
