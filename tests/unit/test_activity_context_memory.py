@@ -130,3 +130,30 @@ def test_backoff_delay_is_capped_for_any_attempt() -> None:
     ]
     flat = continuum.Backoff(initial=seconds(2), factor=1.0, max=seconds(60))
     assert flat.delay(10_000) == seconds(2)
+
+
+@continuum.activity
+def paged(total: int) -> int:
+    start = continuum.heartbeat_details() or 0
+    for page in range(start, total):
+        continuum.heartbeat(page + 1)
+    return continuum.activity_info().attempt
+
+
+@continuum.activity
+async def paged_async(total: int) -> list[int]:
+    continuum.heartbeat(total)
+    return [continuum.activity_info().attempt]
+
+
+def test_activity_environment_runs_one_body_with_its_context() -> None:
+    from continuum.testing import ActivityEnvironment
+
+    env = ActivityEnvironment(attempt=3, heartbeat_details=2)
+    assert env.run(paged, 4) == 3
+    assert env.heartbeats == [3, 4]
+    assert ActivityEnvironment().run(paged_async, 5) == [1]
+    cancelled = ActivityEnvironment()
+    cancelled.cancel("the run was cancelled")
+    with pytest.raises(continuum.ActivityCancelled, match="the run was cancelled"):
+        cancelled.run(paged, 2)
