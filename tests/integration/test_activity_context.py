@@ -169,6 +169,6 @@ def test_heartbeats_are_coalesced_to_one_write_per_second(client: Client, worker
     # ~300 calls over ~1.5-3 s: one write per full second at most.
     assert 1 <= len(writes) <= int(elapsed) + 1
     gaps = [b[0] - a[0] for a, b in itertools.pairwise(writes)]
-    assert all(g >= 0.99 for g in gaps)
+    assert all(g >= 0.9 for g in gaps)  # (timestamps taken just after each write starts)
     details = [d for _, d in writes]
     assert details == sorted(details) and details[-1] < 300
