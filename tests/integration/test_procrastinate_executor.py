@@ -75,6 +75,21 @@ def slow(tag: str) -> str:
     return f"{tag}-attempt-{attempt}"
 
 
+@continuum.activity(name="proc.hangs", heartbeat_timeout=seconds(1), max_attempts=2)
+def hangs() -> int:
+    attempt = continuum.activity_info().attempt
+    _log(f"hangs attempt={attempt} at={time.time()}")
+    if attempt == 1:
+        continuum.heartbeat("alive")
+        time.sleep(60)  # hung: no more heartbeats
+    return attempt
+
+
+@continuum.workflow(name="proc.hang_flow")
+def hang_flow() -> int:
+    return continuum.execute(hangs)
+
+
 @continuum.workflow(name="proc.flow")
 def flow(n: int) -> list:
     return [continuum.execute(add, n, 1), continuum.execute(flaky, n)]
@@ -169,7 +184,7 @@ def env(pg_dsn: str, tmp_path: Path) -> Iterator[tuple[ModuleType, ProcWorkers, 
 def _worker(client: Client, module: ModuleType, **options: Any) -> Worker:
     return Worker(
         client,
-        workflows=[module.flow, module.slow_flow],
+        workflows=[module.flow, module.slow_flow, module.hang_flow],
         activities=[],
         poll_interval=0.5,
         sweep_interval=0.5,
@@ -279,3 +294,19 @@ def test_a_job_that_waited_too_long_in_the_queue_does_not_count_an_attempt(
         assert client.result(run_id, timeout=60) == "q-attempt-1"
     # The stale jobs found their attempt gone and ran nothing.
     assert log.read_text().count("slow start") == 1
+
+
+def test_heartbeat_timeout_applies_to_procrastinate_attempts(
+    env: tuple[ModuleType, ProcWorkers, Client, Path],
+) -> None:
+    module, procs, client, log = env
+    procs.spawn()
+    with _worker(client, module):
+        assert client.result(client.start(module.hang_flow), timeout=60) == 2
+    times = {
+        line.split()[1]: float(line.split("at=")[1])
+        for line in log.read_text().splitlines()
+        if line.startswith("hangs")
+    }
+    # Attempt 1 went silent; attempt 2 started within heartbeat_timeout (1 s) + 2 s.
+    assert times["attempt=2"] - times["attempt=1"] <= 1.0 + 2.0
