@@ -20,9 +20,9 @@ from typing import Any
 
 from continuum.client import requests
 from continuum.client.base import not_in_workflow
+from continuum.client.completion import finish_by_token
 from continuum.client.queues import QueueMixin
 from continuum.client.schedules import ScheduleMixin
-from continuum.client.completion import finish_by_token
 from continuum.client.waiting import wait_for_terminal
 from continuum.db.config import validate_dsn
 from continuum.definitions.versions import VersionRegistry

@@ -235,7 +235,7 @@ class ActivityRunner:
             )
             self._emit("activity.fenced", meta)
             return "stale"
-        meta.update(run_id=lease.run_id, activity=lease.activity)
+        meta.update(run_id=lease.run_id, activity=lease.activity, trace_context=lease.trace_context)
         control = AttemptControl(journal, lease, cancel_grace_s=self.cancel_grace)
         renewer = None
         if lease.heartbeat_timeout_ms is None:  # otherwise only the activity's heartbeats renew

@@ -93,7 +93,9 @@ WHERE id = %(id)s AND lease_token = %(token)s AND attempt = %(attempt)s AND stat
   AND lease_owner LIKE 'queued:%%'
 RETURNING id, run_id, command_seq, kind, activity, args, idempotency_key, attempt,
           max_attempts, timeout_ms, lease_token, lease_owner, now() AS claimed_at,
-          heartbeat_timeout_ms, heartbeat_details;
+          heartbeat_timeout_ms, heartbeat_details,
+          (SELECT r.trace_context FROM continuum_runs r
+            WHERE r.id = continuum_activity_tasks.run_id) AS trace_context;
 
 -- name: task_by_id
 -- complete_activity/fail_activity: the task a token names (the finish itself is fenced).
