@@ -123,3 +123,31 @@ def test_backoff_never_overflows_on_high_attempt_numbers(pg_dsn: str) -> None:
             ('{"initial_ms": 1000, "factor": 10.0, "max_ms": 300000}', [1, 3, 5000, 100000]),
         ).fetchall()
     assert [r[0] for r in rows] == [1000.0, 100000.0, 300000.0, 300000.0]
+
+
+@continuum.activity(max_attempts=None, heartbeat_timeout=seconds(30))
+def watched(n: int) -> int:
+    return n + 1
+
+
+@continuum.workflow
+def watched_flow(n: int) -> int:
+    return continuum.execute(watched, n)
+
+
+def test_fork_reopens_a_task_with_its_unlimited_attempts_and_heartbeat_timeout(
+    client: Client,
+) -> None:
+    with Worker(client, workflows=[watched_flow], poll_interval=0.5):
+        client.start(watched_flow, 1, id="w1")
+        assert client.result("w1", timeout=30) == 2
+        scheduled = next(e for e in client.history("w1") if e["type"] == "activity_scheduled")
+        fork_id = client.fork("w1", at_seq=scheduled["seq"], id="w1-fork")
+        assert client.result(fork_id, timeout=30) == 2
+    with psycopg.connect(client.dsn) as conn:
+        row = conn.execute(
+            "SELECT max_attempts, heartbeat_timeout_ms FROM continuum_activity_tasks "
+            "WHERE run_id = %s",
+            (fork_id,),
+        ).fetchone()
+    assert row == (None, 30_000)
