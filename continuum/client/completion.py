@@ -9,6 +9,7 @@ retried, or whose run was cancelled, changes nothing and raises
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from continuum import payloads
@@ -38,6 +39,52 @@ def _error_of(error: object, operation: str) -> dict[str, Any]:
     )
 
 
+@dataclass(frozen=True)
+class Completion:
+    """A checked completion request: what to write, fenced by which token."""
+
+    task_id: int
+    attempt: int
+    lease_token: int
+    ok: bool
+    result: Any
+    error: dict[str, Any] | None
+    exception: BaseException | None
+
+    def is_final(self, activity: str) -> bool:
+        """Whether the failure is non-retryable for ``activity`` (when it is registered here)."""
+        exc = self.exception
+        if exc is None or not REGISTRY.has_activity(activity):
+            return False
+        return REGISTRY.activity(activity).is_non_retryable(exc)
+
+
+def prepare(token: object, *, ok: bool, result: Any, error: object, operation: str) -> Completion:
+    """Parse the token and encode the outcome, before any I/O (bad input raises here)."""
+    task_id, attempt, lease_token = parse_task_token(token, operation=operation)
+    if ok:
+        encoded = payloads.encode(result, what=f"result passed to {operation}")
+        err = None
+    else:
+        # Checked like any payload (strings jsonb cannot store are refused here).
+        encoded = None
+        err = payloads.encode(_error_of(error, operation), what=f"error passed to {operation}")
+    exc = error if isinstance(error, BaseException) else None
+    return Completion(task_id, attempt, lease_token, ok, encoded, err, exc)
+
+
+def check_finished(finish: TaskFinish, token: object, operation: str) -> TaskFinish:
+    """Raise :class:`StaleTaskToken` when the fenced write changed nothing."""
+    if finish.status == "fenced":
+        raise StaleTaskToken(
+            f"{operation}: the task token {token!r} no longer fences its attempt "
+            "(it was already completed or failed, it timed out and was retried under a new "
+            "token, or its run was cancelled); nothing was written. Read the current "
+            "attempt's token from continuum.activity_info().task_token"
+        )
+    return finish
+
+
 def finish_by_token(
     journal: PostgresJournal,
     token: str,
@@ -48,34 +95,14 @@ def finish_by_token(
     operation: str,
 ) -> TaskFinish:
     """Record the outcome of the attempt ``token`` names; ``StaleTaskToken`` if fenced."""
-    task_id, attempt, lease_token = parse_task_token(token, operation=operation)
-    if ok:
-        encoded = payloads.encode(result, what=f"result passed to {operation}")
-        err = None
-    else:
-        # Checked like any payload (strings jsonb cannot store are refused here).
-        encoded, err = (
-            None,
-            payloads.encode(_error_of(error, operation), what=f"error passed to {operation}"),
-        )
-    lease = journal.task_for_token(task_id, attempt, lease_token)
-    final = False
-    if (
-        lease is not None
-        and isinstance(error, BaseException)
-        and REGISTRY.has_activity(lease.activity)
-    ):
-        final = REGISTRY.activity(lease.activity).is_non_retryable(error)
-    finish = (
-        journal.finish_task(lease, ok=ok, result=encoded, error=err, final=final)
-        if lease is not None
-        else TaskFinish("fenced", "")
+    c = prepare(token, ok=ok, result=result, error=error, operation=operation)
+    finish = journal.finish_by_token(
+        c.task_id,
+        c.attempt,
+        c.lease_token,
+        ok=c.ok,
+        result=c.result,
+        error=c.error,
+        final_for=c.is_final,
     )
-    if finish.status == "fenced":
-        raise StaleTaskToken(
-            f"{operation}: the task token {token!r} no longer fences its attempt "
-            "(it was already completed or failed, it timed out and was retried under a new "
-            "token, or its run was cancelled); nothing was written. Read the current "
-            "attempt's token from continuum.activity_info().task_token"
-        )
-    return finish
+    return check_finished(finish, token, operation)

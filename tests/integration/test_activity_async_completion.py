@@ -181,3 +181,23 @@ def test_a_cancelled_runs_token_is_stale(client: Client, worker: Worker) -> None
     client.cancel(run_id)
     with pytest.raises(continuum.StaleTaskToken):
         client.complete_activity(token, "after the cancel")
+
+
+def test_async_client_completes_and_fails_by_token(client: Client, worker: Worker) -> None:
+    import asyncio
+
+    run_id = client.start(approval, "async?")
+    _, first = TOKENS.get(timeout=20)
+
+    async def finish() -> None:
+        async with continuum.AsyncClient(client.dsn) as aclient:
+            await aclient.fail_activity(first, RuntimeError("retry please"))
+            with pytest.raises(continuum.StaleTaskToken):
+                await aclient.complete_activity(first, "stale")
+            with pytest.raises(continuum.TaskTokenError):
+                await aclient.complete_activity("nonsense", 1)
+            _, second = await asyncio.to_thread(TOKENS.get, True, 20)
+            await aclient.complete_activity(second, "yes, async")
+
+    asyncio.run(finish())
+    assert client.result(run_id, timeout=20) == "yes, async"

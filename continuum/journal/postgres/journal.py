@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -481,12 +480,31 @@ class PostgresJournal:
         ttl = self.task_lease_ttl
         return self._run(lambda cur: tasks.adopt_task(cur, task_id, attempt, token, owner, ttl))
 
-    def task_for_token(self, task_id: int, attempt: int, token: int) -> TaskLease | None:
-        """The lease a task token names, if its task exists (the finish is still fenced)."""
-        row = self._run(lambda cur: tasks.task_by_id(cur, task_id))
-        if row is None:
-            return None
-        return replace(tasks.task_lease({**row, "lease_token": token}), attempt=attempt)
+    def finish_by_token(
+        self,
+        task_id: int,
+        attempt: int,
+        token: int,
+        *,
+        ok: bool,
+        result: Any = None,
+        error: dict[str, Any] | None = None,
+        final_for: Callable[[str], bool] = lambda _activity: False,
+    ) -> TaskFinish:
+        """Finish the attempt a task token names (asynchronous completion), in one
+        transaction; ``fenced`` when the token is stale."""
+        return self._run(
+            lambda cur: tasks.finish_by_token(
+                cur,
+                task_id,
+                attempt,
+                token,
+                ok=ok,
+                result=result,
+                error=error,
+                final_for=final_for,
+            )
+        )
 
     def finish_task(
         self,

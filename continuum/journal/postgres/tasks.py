@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -101,6 +103,28 @@ def adopt_task(
     params = {"id": task_id, "token": token, "attempt": attempt, "owner": owner, "ttl": ttl}
     row = fetch_one(cur, sql("tasks", "adopt_task"), params)
     return None if row is None else task_lease(row)
+
+
+def finish_by_token(
+    cur: Cursor,
+    task_id: int,
+    attempt: int,
+    token: int,
+    *,
+    ok: bool,
+    result: Any,
+    error: dict[str, Any] | None,
+    final_for: Callable[[str], bool],
+) -> TaskFinish:
+    """Asynchronous completion: finish the attempt a task token names, fenced as a
+    worker's finish; ``fenced`` when the token is stale (or names no task)."""
+    row = task_by_id(cur, task_id)
+    if row is None:
+        return TaskFinish("fenced", "")
+    lease = replace(task_lease({**row, "lease_token": token}), attempt=attempt)
+    payload = prepare_finish(lease, ok, result, error)
+    final = not ok and final_for(lease.activity)
+    return finish_task(cur, lease, ok, payload, final=final)[0]
 
 
 def task_by_id(cur: Cursor, task_id: int) -> Row | None:
