@@ -10,6 +10,13 @@ import typing
 
 from continuum import telemetry
 from continuum.definitions import Activity, Backoff, Workflow, activity, pure, workflow
+from continuum.definitions.activity_context import (
+    ActivityInfo,
+    activity_info,
+    complete_later,
+    heartbeat,
+    heartbeat_details,
+)
 from continuum.durations import days, hours, minutes, seconds
 from continuum.engine.activities import (
     ActivityHandle,
@@ -34,6 +41,8 @@ from continuum.engine.api import (
 from continuum.engine.children import ChildRef, child, start_child, wait_child
 from continuum.engine.saga import compensate, compensate_all, unwrap
 from continuum.errors import (
+    ActivityCancelled,
+    ActivityContextError,
     ActivityFailed,
     ChildFailed,
     ConfigurationError,
@@ -51,7 +60,9 @@ from continuum.errors import (
     RunTerminal,
     ScheduleNotFound,
     SignalTimeout,
+    StaleTaskToken,
     SuspendLeakError,
+    TaskTokenError,
     WorkflowContextError,
     WorkflowNotRegistered,
 )
@@ -94,8 +105,11 @@ if typing.TYPE_CHECKING:
 
 __all__ = [
     "Activity",
+    "ActivityCancelled",
+    "ActivityContextError",
     "ActivityFailed",
     "ActivityHandle",
+    "ActivityInfo",
     "ActivityRef",
     "AsyncClient",
     "Backoff",
@@ -123,21 +137,27 @@ __all__ = [
     "ScheduleInfo",
     "ScheduleNotFound",
     "SignalTimeout",
+    "StaleTaskToken",
     "SuspendLeakError",
+    "TaskTokenError",
     "Worker",
     "Workflow",
     "WorkflowContextError",
     "WorkflowNotRegistered",
     "__version__",
     "activity",
+    "activity_info",
     "child",
     "compensate",
     "compensate_all",
     "compensation",
+    "complete_later",
     "continue_as_new",
     "days",
     "execute",
     "gather",
+    "heartbeat",
+    "heartbeat_details",
     "hours",
     "minutes",
     "now",

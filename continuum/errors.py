@@ -12,6 +12,10 @@ The tree::
     ├── SuspendLeakError            workflow code swallowed the engine's suspend
     ├── WorkflowContextError        workflow API used outside a workflow, or client API inside one
     ├── ActivityFailed              an activity failed after its last attempt (raised in workflows)
+    ├── ActivityContextError        activity API (activity_info, heartbeat) used outside an activity
+    ├── ActivityCancelled           heartbeat() once the run was cancelled or the lease lost
+    ├── TaskTokenError              complete_activity/fail_activity with a malformed token
+    │   └── StaleTaskToken          ... with a token that no longer fences the task
     ├── SignalTimeout               ``wait_signal(timeout=...)`` ran out (raised in workflows)
     ├── ChildFailed                 a child run failed or was cancelled (raised in workflows)
     ├── RunNotFound                 no run with that id
@@ -132,6 +136,44 @@ class ActivityFailed(ContinuumError):
         self.error_type = error_type
         self.error_message = error_message
         self.attempts = attempts
+
+
+class ActivityContextError(ContinuumError):
+    """Activity API (``activity_info``, ``heartbeat``, ...) called outside an activity."""
+
+    code = "activity_context"
+
+
+class ActivityCancelled(ContinuumError):
+    """Raised inside an activity by ``continuum.heartbeat()`` once it should stop.
+
+    The run was cancelled (or finished), the task's lease was lost (taken over after a
+    heartbeat timeout), or the worker is shutting down. Whatever the activity does next
+    is not recorded: clean up and return or re-raise.
+    """
+
+    code = "activity_cancelled"
+
+    def __init__(self, message: str, *, run_id: str = "", task_id: int | None = None) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+        self.task_id = task_id
+
+
+class TaskTokenError(ContinuumError):
+    """A task token passed to ``complete_activity``/``fail_activity`` is not a task token."""
+
+    code = "task_token"
+
+
+class StaleTaskToken(TaskTokenError):
+    """The task token no longer fences its task: nothing was written.
+
+    The attempt it names was already completed or failed, timed out and was retried
+    (a new attempt has a new token), or its run was cancelled.
+    """
+
+    code = "stale_task_token"
 
 
 class SignalTimeout(ContinuumError):
@@ -263,6 +305,8 @@ class Fenced(ContinuumError):
 
 
 __all__ = [
+    "ActivityCancelled",
+    "ActivityContextError",
     "ActivityFailed",
     "ChildFailed",
     "ConfigurationError",
@@ -281,7 +325,9 @@ __all__ = [
     "RunTerminal",
     "ScheduleNotFound",
     "SignalTimeout",
+    "StaleTaskToken",
     "SuspendLeakError",
+    "TaskTokenError",
     "WorkflowContextError",
     "WorkflowNotRegistered",
 ]

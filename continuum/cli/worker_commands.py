@@ -75,6 +75,7 @@ def _run_worker(
     instance: str,
     max_runs: int,
     max_activities: int,
+    activity_executor: str | tuple[str, dict[str, Any]] = "builtin",
 ) -> None:
     loaded = [load_module(m) for m in modules]
     flows, acts = definitions_of(loaded)
@@ -85,6 +86,7 @@ def _run_worker(
             activities=acts,
             max_runs=max_runs,
             max_activities=max_activities,
+            activity_executor=activity_executor,
         )
 
         def stop(signum: int, frame: FrameType | None) -> None:
@@ -109,11 +111,35 @@ def _run_worker(
 @click.option("--instance", default="default", show_default=True, help="Instance name.")
 @click.option("--max-runs", type=click.IntRange(min=1), default=4, show_default=True)
 @click.option("--max-activities", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option(
+    "--activity-executor",
+    type=click.Choice(["builtin", "procrastinate"]),
+    default="builtin",
+    show_default=True,
+    help="Run activities here, or defer them to procrastinate workers (continuum_app).",
+)
+@click.option(
+    "--procrastinate-queue",
+    default="continuum_activities",
+    show_default=True,
+    help="The procrastinate queue activity attempts are deferred to.",
+)
 def worker_command(
-    modules: tuple[str, ...], dsn: str | None, instance: str, max_runs: int, max_activities: int
+    modules: tuple[str, ...],
+    dsn: str | None,
+    instance: str,
+    max_runs: int,
+    max_activities: int,
+    activity_executor: str,
+    procrastinate_queue: str,
 ) -> None:
     """Run a worker for the workflows and activities defined in MODULE... until SIGINT/SIGTERM."""
-    _run_worker(modules, dsn, instance, max_runs, max_activities)
+    executor: str | tuple[str, dict[str, Any]] = (
+        ("procrastinate", {"queue": procrastinate_queue})
+        if activity_executor == "procrastinate"
+        else "builtin"
+    )
+    _run_worker(modules, dsn, instance, max_runs, max_activities, executor)
 
 
 # -- runs -----------------------------------------------------------------------------

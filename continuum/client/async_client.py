@@ -21,7 +21,7 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
-from continuum.client import requests
+from continuum.client import completion, requests
 from continuum.client.async_waiting import FinishListener, wait_for_terminal
 from continuum.db.config import DatabaseConfig, validate_dsn
 from continuum.db.pool import unavailable
@@ -218,6 +218,35 @@ class AsyncClient:
         await (await self._journal_open()).set_attributes(run_id, encoded)
 
     # -- lifecycle --------------------------------------------------------------------
+    async def complete_activity(self, task_token: str, result: Any = None) -> None:
+        """Complete an attempt that returned ``continuum.complete_later()`` (as
+        ``Client.complete_activity``: fenced, ``StaleTaskToken`` / ``TaskTokenError``)."""
+        await self._finish_activity("complete_activity", task_token, ok=True, result=result)
+
+    async def fail_activity(
+        self, task_token: str, error: BaseException | str | dict[str, Any]
+    ) -> None:
+        """Fail an attempt that returned ``continuum.complete_later()`` (as
+        ``Client.fail_activity``: the retry policy applies)."""
+        await self._finish_activity("fail_activity", task_token, ok=False, error=error)
+
+    async def _finish_activity(
+        self, operation: str, token: str, *, ok: bool, result: Any = None, error: object = None
+    ) -> None:
+        _not_in_workflow(operation)
+        what = f"{_NAME}.{operation}"
+        c = completion.prepare(token, ok=ok, result=result, error=error, operation=what)
+        finish = await (await self._journal_open()).finish_by_token(
+            c.task_id,
+            c.attempt,
+            c.lease_token,
+            ok=c.ok,
+            result=c.result,
+            error=c.error,
+            final_for=c.is_final,
+        )
+        completion.check_finished(finish, token, what)
+
     async def close(self) -> None:
         """Close the LISTEN connection and the pool."""
         self._closed = True

@@ -20,6 +20,7 @@ from typing import Any
 
 from continuum.client import requests
 from continuum.client.base import not_in_workflow
+from continuum.client.completion import finish_by_token
 from continuum.client.queues import QueueMixin
 from continuum.client.schedules import ScheduleMixin
 from continuum.client.waiting import wait_for_terminal
@@ -209,6 +210,31 @@ class Client(ScheduleMixin, QueueMixin):
         _not_in_workflow("set_attributes")
         check_run_id(run_id, operation="Client.set_attributes")
         self.journal.set_attributes(run_id, requests.attributes_payload(attributes))
+
+    # -- activities -------------------------------------------------------------------
+    def complete_activity(self, task_token: str, result: Any = None) -> None:
+        """Complete an attempt that returned ``continuum.complete_later()`` with ``result``.
+
+        ``task_token`` is the attempt's ``continuum.activity_info().task_token``. Fenced
+        like a worker's completion: a token whose attempt is no longer current raises
+        ``StaleTaskToken`` and writes nothing; a malformed one raises ``TaskTokenError``;
+        a non-JSON result raises ``PayloadError`` before anything is written.
+        """
+        _not_in_workflow("complete_activity")
+        finish_by_token(
+            self.journal, task_token, ok=True, result=result, operation="complete_activity"
+        )
+
+    def fail_activity(self, task_token: str, error: BaseException | str | dict[str, Any]) -> None:
+        """Fail an attempt that returned ``continuum.complete_later()``.
+
+        ``error`` is an exception (its type is recorded, so the workflow can branch on
+        ``ActivityFailed.error_type``), a message, or ``{"type": ..., "message": ...}``.
+        The activity's retry policy applies: with attempts left, the task is retried.
+        Stale and malformed tokens raise as in :meth:`complete_activity`.
+        """
+        _not_in_workflow("fail_activity")
+        finish_by_token(self.journal, task_token, ok=False, error=error, operation="fail_activity")
 
     # -- lifecycle --------------------------------------------------------------------
     def close(self) -> None:

@@ -22,6 +22,16 @@ def _in_workflow() -> bool:
     return current_context_or_none() is not None
 
 
+def check_max_attempts(max_attempts: object, where: str) -> None:
+    """``max_attempts`` is a positive int, or ``None`` (retry without limit)."""
+    if max_attempts is None:
+        return
+    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
+        raise DefinitionError(
+            f"{where}: max_attempts must be an int >= 1 or None (unlimited), got {max_attempts!r}"
+        )
+
+
 class Activity(Generic[P, R]):
     """A registered activity. Call it through ``continuum.execute(act, ...)`` in workflows.
 
@@ -35,21 +45,45 @@ class Activity(Generic[P, R]):
         fn: Callable[P, R] | Callable[P, Awaitable[R]],
         *,
         name: str | None = None,
-        max_attempts: int = 1,
+        max_attempts: int | None = 1,
         timeout: timedelta | None = None,
         backoff: Backoff | None = None,
         local: bool = False,
+        non_retryable: tuple[type[BaseException], ...] = (),
+        heartbeat_timeout: timedelta | None = None,
     ) -> None:
-        if max_attempts < 1:
-            raise DefinitionError(f"activity {fn!r}: max_attempts must be >= 1, got {max_attempts}")
+        check_max_attempts(max_attempts, f"activity {fn!r}")
         if timeout is not None and timeout.total_seconds() <= 0:
             raise DefinitionError(f"activity {fn!r}: timeout must be positive")
+        if heartbeat_timeout is not None and (
+            not isinstance(heartbeat_timeout, timedelta) or heartbeat_timeout.total_seconds() <= 0
+        ):
+            raise DefinitionError(
+                f"activity {fn!r}: heartbeat_timeout must be a positive timedelta "
+                f"(e.g. continuum.seconds(30)), got {heartbeat_timeout!r}"
+            )
+        if heartbeat_timeout is not None and local:
+            raise DefinitionError(
+                f"activity {fn!r}: heartbeat_timeout applies to activity tasks; a local=True "
+                "activity runs inside its workflow's activation (use timeout= instead)"
+            )
+        if isinstance(non_retryable, type):
+            non_retryable = (non_retryable,)
+        if not isinstance(non_retryable, tuple) or not all(
+            isinstance(t, type) and issubclass(t, BaseException) for t in non_retryable
+        ):
+            raise DefinitionError(
+                f"activity {fn!r}: non_retryable must be a tuple of exception classes, "
+                f"got {non_retryable!r}"
+            )
         self.fn = fn
         self.name = name or f"{fn.__module__}:{fn.__qualname__}"
         self.max_attempts = max_attempts
         self.timeout = timeout
         self.backoff = backoff or Backoff()
         self.local = local
+        self.non_retryable = non_retryable
+        self.heartbeat_timeout = heartbeat_timeout
         self.is_async = inspect.iscoroutinefunction(fn)
         self.key_fn: Callable[..., str] | None = None
         self._hints: dict[str, Any] | None = None
@@ -165,6 +199,10 @@ class Activity(Generic[P, R]):
             )
         return result
 
+    def is_non_retryable(self, exc: BaseException) -> bool:
+        """Whether ``exc`` fails the activity at once, whatever attempts remain."""
+        return bool(self.non_retryable) and isinstance(exc, self.non_retryable)
+
     def __repr__(self) -> str:
         return f"<Activity {self.name}>"
 
@@ -183,10 +221,12 @@ def activity(
     /,
     *,
     name: str | None = None,
-    max_attempts: int = 1,
+    max_attempts: int | None = 1,
     timeout: timedelta | None = None,
     backoff: Backoff | None = None,
     local: bool = False,
+    non_retryable: tuple[type[BaseException], ...] = (),
+    heartbeat_timeout: timedelta | None = None,
 ) -> _ActivityDecorator: ...
 
 
@@ -195,12 +235,19 @@ def activity(
     /,
     *,
     name: str | None = None,
-    max_attempts: int = 1,
+    max_attempts: int | None = 1,
     timeout: timedelta | None = None,
     backoff: Backoff | None = None,
     local: bool = False,
+    non_retryable: tuple[type[BaseException], ...] = (),
+    heartbeat_timeout: timedelta | None = None,
 ) -> Any:
-    """Declare an activity: ``@continuum.activity`` or ``@continuum.activity(max_attempts=3)``."""
+    """Declare an activity: ``@continuum.activity`` or ``@continuum.activity(max_attempts=3)``.
+
+    ``max_attempts=None`` retries without limit (with ``backoff``); an exception of a
+    type in ``non_retryable`` fails the activity at once; with ``heartbeat_timeout`` an
+    attempt that stops calling ``continuum.heartbeat()`` for longer is treated as crashed.
+    """
 
     def wrap(f: Callable[..., Any]) -> Activity[Any, Any]:
         from continuum.definitions.registry import REGISTRY
@@ -212,6 +259,8 @@ def activity(
             timeout=timeout,
             backoff=backoff,
             local=local,
+            non_retryable=non_retryable,
+            heartbeat_timeout=heartbeat_timeout,
         )
         REGISTRY.add_activity(act)
         return act

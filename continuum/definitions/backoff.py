@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -29,9 +30,28 @@ class Backoff(BaseModel):
         return v
 
     def delay(self, attempt: int) -> timedelta:
-        """The wait before attempt ``attempt + 1``, given that attempt ``attempt`` failed."""
-        raw = self.initial.total_seconds() * (self.factor ** max(attempt - 1, 0))
-        return timedelta(seconds=min(raw, self.max.total_seconds()))
+        """The wait before attempt ``attempt + 1``, given that attempt ``attempt`` failed.
+
+        Safe for any attempt number (``max_attempts=None`` may reach thousands): the
+        exponent stops growing once the cap is reached.
+        """
+        initial, cap = self.initial.total_seconds(), self.max.total_seconds()
+        exponent = max(attempt - 1, 0)
+        if self.factor > 1.0 and initial > 0:
+            # Past this exponent the delay is above the cap anyway (and factor**n overflows).
+            needed = math.log(max(cap / initial, 1.0)) / math.log(self.factor)
+            exponent = min(exponent, math.ceil(needed) + 1)
+        raw = initial * (self.factor**exponent)
+        return timedelta(seconds=min(raw, cap))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Backoff:
+        """The policy from :meth:`to_json`'s milliseconds form (missing keys: defaults)."""
+        return cls(
+            initial=timedelta(milliseconds=data.get("initial_ms", 1000)),
+            factor=data.get("factor", 2.0),
+            max=timedelta(milliseconds=data.get("max_ms", 300_000)),
+        )
 
     def to_json(self) -> dict[str, Any]:
         """Milliseconds form stored with each activity task (database-side arithmetic)."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Generic, TypeVar, overload
 
-from continuum.definitions.activity import Activity
+from continuum.definitions.activity import Activity, check_max_attempts
 from continuum.durations import to_ms
 from continuum.engine import events as ev_types
 from continuum.engine.context import RunContext, Site, call_site, current_context
@@ -80,6 +80,8 @@ def schedule(
         return ev.seq
     encoded = act.encode_args(args, kwargs)
     key_value = idempotency_key if idempotency_key is not None else act.key_for(args, kwargs)
+    if max_attempts is not None:
+        check_max_attempts(max_attempts, f"continuum.execute({act.name})")
     attempts = max_attempts if max_attempts is not None else act.max_attempts
     limit = timeout if timeout is not None else act.timeout
     data = {
@@ -125,6 +127,7 @@ def schedule(
                 max_attempts=attempts,
                 timeout_ms=to_ms(limit),
                 backoff=act.backoff.to_json(),
+                heartbeat_timeout_ms=to_ms(act.heartbeat_timeout),
             )
         )
     return scheduled.seq

@@ -80,9 +80,10 @@ class TaskSpec:
     activity: str
     args: dict[str, Any]
     idempotency_key: str | None
-    max_attempts: int
+    max_attempts: int | None  # None: no limit
     timeout_ms: int | None
     backoff: dict[str, Any]
+    heartbeat_timeout_ms: int | None = None
 
 
 @dataclass(slots=True)
@@ -162,7 +163,7 @@ class ActivationHost(Protocol):
         args: dict[str, Any],
         *,
         idempotency_key: str | None,
-        max_attempts: int,
+        max_attempts: int | None,
         timeout: timedelta | None,
     ) -> LocalOutcome:
         """Run a ``local=True`` activity now, with its retries; never raises."""

@@ -38,7 +38,7 @@ class OpenTask:
     activity: str
     state: str
     attempt: int
-    max_attempts: int
+    max_attempts: int | None  # None: unlimited
     available_at: datetime
     lease_owner: str | None
     lease_expires_at: datetime | None

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from continuum.definitions.backoff import Backoff
 from continuum.engine import events as ev_types
 from continuum.engine.events import Event
 from continuum.engine.types import (
@@ -76,7 +77,7 @@ class _Task:
     activity: str
     args: dict[str, Any]
     idempotency_key: str | None
-    max_attempts: int
+    max_attempts: int | None
     timeout_ms: int | None
     backoff: dict[str, Any]
     state: str = "pending"
@@ -86,6 +87,7 @@ class _Task:
     result: Any = None
     error: dict[str, Any] | None = None
     journaled: bool = False
+    heartbeat_details: Any = None
 
 
 class MemoryJournal:
@@ -502,6 +504,7 @@ class MemoryJournal:
                 task.lease_token,
                 owner,
                 now,
+                heartbeat_details=task.heartbeat_details,
             )
 
     def next_task_at(self) -> datetime | None:
@@ -519,8 +522,23 @@ class MemoryJournal:
                 return True, self._results[(activity, key)]
             return False, None
 
+    def record_heartbeat(self, lease: TaskLease, details: Any) -> bool:
+        """Keep heartbeat details for the next attempt; ``False`` once the lease is lost."""
+        with self._tx():
+            task = self._tasks.get(lease.id)
+            if task is None or task.state != "leased" or task.lease_token != lease.token:
+                return False
+            task.heartbeat_details = details
+            return True
+
     def finish_task(
-        self, lease: TaskLease, *, ok: bool, result: Any = None, error: dict[str, Any] | None = None
+        self,
+        lease: TaskLease,
+        *,
+        ok: bool,
+        result: Any = None,
+        error: dict[str, Any] | None = None,
+        final: bool = False,
     ) -> TaskFinish:
         """Record an attempt's outcome, fenced by task token and attempt."""
         with self._tx():
@@ -541,12 +559,8 @@ class MemoryJournal:
                     self._results.setdefault((task.activity, task.idempotency_key), result)
                 self._wake(run)
                 return TaskFinish("completed", run.id)
-            if task.attempt < task.max_attempts:
-                backoff = task.backoff
-                raw_ms = backoff.get("initial_ms", 1000) * backoff.get("factor", 2.0) ** (
-                    task.attempt - 1
-                )
-                delay = timedelta(milliseconds=min(raw_ms, backoff.get("max_ms", 300_000)))
+            if not final and (task.max_attempts is None or task.attempt < task.max_attempts):
+                delay = Backoff.from_json(task.backoff).delay(task.attempt)
                 task.state = "pending"
                 task.available_at = self.now() + delay
                 task.error = error

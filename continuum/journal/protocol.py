@@ -80,9 +80,15 @@ class Journal(Protocol):
         ...
 
     def finish_task(
-        self, lease: TaskLease, *, ok: bool, result: Any = None, error: dict[str, Any] | None = None
+        self,
+        lease: TaskLease,
+        *,
+        ok: bool,
+        result: Any = None,
+        error: dict[str, Any] | None = None,
+        final: bool = False,
     ) -> TaskFinish:
-        """Record an attempt's outcome (fenced by token and attempt)."""
+        """Record an attempt's outcome (fenced by token and attempt); ``final``: no retry."""
         ...
 
     def idempotent_result(self, activity: str, key: str) -> tuple[bool, Any]:

@@ -46,12 +46,15 @@ class TaskLease:
     args: dict[str, Any]
     idempotency_key: str | None
     attempt: int
-    max_attempts: int
+    max_attempts: int | None  # None: no limit
     timeout_ms: int | None
     token: int
     owner: str
     claimed_at: datetime | None = None
     trace_context: str | None = None
+    heartbeat_timeout_ms: int | None = None
+    heartbeat_details: Any = None
+    """The last heartbeat details any earlier attempt stored (``None`` if none)."""
 
 
 @dataclass(slots=True)

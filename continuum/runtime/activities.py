@@ -15,7 +15,15 @@ at claim time so a crashed attempt counts), and for each one:
 
 Periodically it sweeps tasks whose lease expired back to pending (consuming the
 attempt) or to ``attempts_exhausted`` (``activity_dispatcher.requeued``), so a dead
-worker's tasks never strand their runs.
+worker's tasks never strand their runs. Leases that only their activity renews
+(``heartbeat_timeout``) are watched more closely: every second the dispatcher asks
+when the next one runs out and sweeps right then, so a silent attempt — on any worker,
+even a frozen one — is retried within about a second of its heartbeat timeout.
+
+Each attempt runs on a daemon thread under an :class:`~continuum.runtime.attempt.AttemptControl`
+(activity context, coalesced heartbeats, cancellation). An attempt that ignores
+cancellation is abandoned after a grace period, and :meth:`ActivityDispatcher.shutdown`
+bounds a worker's drain: cancel, then abandon and say what was abandoned.
 """
 
 from __future__ import annotations
@@ -30,12 +38,12 @@ from typing import Any, Protocol
 
 from continuum import telemetry
 from continuum.definitions.activity import Activity
-from continuum.engine.activation import error_payload
 from continuum.engine.types import ActivationInput
+from continuum.executors import ExternalExecutor
 from continuum.journal.records import Lease, TaskFinish, TaskLease
+from continuum.runtime.attempt import AttemptControl, run_leased
 from continuum.runtime.contract import WorkerJournal
 from continuum.runtime.crashpoints import crash_point
-from continuum.runtime.deadline import run_bounded
 from continuum.runtime.execution import AttemptResult
 from continuum.runtime.group_commit import GroupCommitter
 from continuum.runtime.lease import LeaseHeartbeater
@@ -45,6 +53,10 @@ from continuum.runtime.service import Service
 _log = logging.getLogger("continuum.runtime.activities")
 
 SWEEP_S = 5.0
+WATCH_S = 1.0
+"""How often the dispatcher asks when the next heartbeat-timeout lease runs out."""
+CANCEL_GRACE_S = 5.0
+"""How long a cancelled attempt may run on before the worker lets go of it."""
 
 Finished = tuple[TaskFinish, Lease | None, ActivationInput | None]
 """A recorded outcome: the finish, and the run leased to us (with its input) if any."""
@@ -85,6 +97,9 @@ class ActivityDispatcher(Service):
         finish_retry_s: float = 30.0,
         next_due_in: Callable[[], float | None] | None = None,
         runs: RunHandoff | None = None,
+        watch_s: float = WATCH_S,
+        cancel_grace_s: float = CANCEL_GRACE_S,
+        executor: ExternalExecutor | None = None,
     ) -> None:
         super().__init__()
         if max_activities < 1:
@@ -110,6 +125,13 @@ class ActivityDispatcher(Service):
         self._inflight: set[Future[None]] = set()
         self._next_sweep = 0.0
         self._sweep_wanted = threading.Event()
+        self.watch_s = watch_s
+        self._next_watch = 0.0
+        self.cancel_grace_s = cancel_grace_s
+        self._running: dict[tuple[int, int], AttemptControl] = {}
+        self.abandoned: list[dict[str, Any]] = []
+        # With an external executor, claimed attempts are handed off, not run here.
+        self.executor = executor
         self.executed = 0
         # Successful attempts finishing together are recorded by one transaction.
         self.finisher: GroupCommitter[tuple[TaskLease, Any, bool], Finished] = GroupCommitter(
@@ -125,7 +147,7 @@ class ActivityDispatcher(Service):
     def reserve(self, n: int) -> int:
         """Hold up to ``n`` free slots for tasks leased at commit; returns how many."""
         with self._lock:
-            if self.stopping:
+            if self.stopping or self.executor is not None:
                 return 0
             free = self.max_activities - len(self._inflight) - self._reserved
             k = max(0, min(n, free))
@@ -150,6 +172,13 @@ class ActivityDispatcher(Service):
                 # The leases lapse and the sweep requeues them (counting the attempt).
                 _log.warning("could not hand back %d task lease(s): %s", len(rejected), exc)
 
+    def task_cancelled(self, task_id: str) -> None:
+        """A cancel discarded this task (NOTIFY): cancel its attempt if it runs here."""
+        with self._lock:
+            running = [c for (tid, _), c in self._running.items() if str(tid) == task_id]
+        for control in running:
+            control.cancel("its run was cancelled")
+
     def sweep_soon(self) -> None:
         """Requeue expired task leases on the next tick (e.g. after reaping a dead worker)."""
         self._sweep_wanted.set()
@@ -165,10 +194,25 @@ class ActivityDispatcher(Service):
             telemetry.emit("activity_dispatcher.requeued", {"count": moved}, instance=self.instance)
         return moved
 
+    def watch(self) -> None:
+        """Schedule the next sweep for when the next heartbeat-timeout lease runs out."""
+        now = time.monotonic()
+        self._next_watch = now + self.watch_s
+        due_in = self.journal.next_watched_expiry_in()
+        if due_in is not None:
+            self._next_sweep = min(self._next_sweep, now + max(due_in, 0.0) + 0.01)
+
     def tick(self) -> float | None:
+        if time.monotonic() >= self._next_watch:
+            self.watch()
         if self._sweep_wanted.is_set() or time.monotonic() >= self._next_sweep:
             self.sweep()
-        delay = min(self.interval_s, max(self._next_sweep - time.monotonic(), 0.0))
+        now = time.monotonic()
+        delay = min(
+            self.interval_s, max(self._next_sweep - now, 0.0), max(self._next_watch - now, 0.0)
+        )
+        if self.executor is not None:
+            return self._hand_off(delay)
         free = self.max_activities - self.inflight
         if free <= 0:
             return delay
@@ -181,6 +225,22 @@ class ActivityDispatcher(Service):
             self._retry_wanted = False
             # Retries and requeued tasks become due later without a NOTIFY: sleep until
             # the earliest one instead of a whole poll interval.
+            due_in = self.next_due_in()
+            if due_in is not None:
+                delay = min(delay, max(due_in, 0.0) + 0.001)
+        return delay
+
+    def _hand_off(self, delay: float) -> float:
+        """External executor: lease up to ``max_activities`` due tasks and queue them there."""
+        assert self.executor is not None
+        claimed = self.journal.claim_tasks(self.owner, self.max_activities)
+        if claimed:
+            rejected = self.executor.hand_off(claimed)
+            if rejected:
+                self.journal.unclaim_tasks(rejected)
+            if len(claimed) == self.max_activities:
+                return 0.0  # more may be due: claim the next batch at once
+        elif self.next_due_in is not None:
             due_in = self.next_due_in()
             if due_in is not None:
                 delay = min(delay, max(due_in, 0.0) + 0.001)
@@ -220,17 +280,41 @@ class ActivityDispatcher(Service):
             "trace_context": lease.trace_context,
         }
         kind = "compensation" if lease.kind == "compensation" else "activity"
-        held = self.heartbeater.track_task(lease)
+        control = AttemptControl(self.journal, lease, cancel_grace_s=self.cancel_grace_s)
+        key = (lease.id, lease.attempt)
+        with self._lock:
+            self._running[key] = control
+        # A heartbeat-timeout lease is renewed only by the activity's own heartbeats.
+        held = (
+            self.heartbeater.track_task(lease, on_lost=control.lease_lost)
+            if lease.heartbeat_timeout_ms is None
+            else None
+        )
         try:
-            out = self._attempt(lease, meta, kind)
+            out = run_leased(
+                self.journal,
+                control,
+                self.activity_for,
+                self._emit,
+                meta,
+                retry_s=self.finish_retry_s,
+            )
+            if out is None:
+                self._abandoned(control)
+                return
             crash_point("after_side_effect")
-            finish = self._finish(lease, out)
+            finish = self._record(lease, out, control)
+            if finish is None:
+                return
         except Exception:
             # The lease lapses and the sweep requeues the task (consuming the attempt).
             _log.exception("activity task %s: could not record its outcome", lease.id)
             return
         finally:
-            self.heartbeater.untrack(held)
+            if held is not None:
+                self.heartbeater.untrack(held)
+            with self._lock:
+                self._running.pop(key, None)
         self.executed += 1
         if finish.status == "fenced":
             self._emit("activity.fenced", meta)
@@ -239,28 +323,51 @@ class ActivityDispatcher(Service):
             self._retry_wanted = True
             self.poke()
             self._emit("activity.retry", {**meta, "error": (out.error or {}).get("message")})
+        elif finish.status == "deferred":
+            self._emit(f"{kind}.deferred", meta)
         elif finish.status == "completed":
             self._emit(f"{kind}.completed", meta)
         else:
             self._emit(f"{kind}.failed", {**meta, "error": (out.error or {}).get("message")})
 
-    def _attempt(self, lease: TaskLease, meta: dict[str, Any], kind: str) -> AttemptResult:
-        if lease.idempotency_key is not None:
-            key = lease.idempotency_key
-            found, value = retry_transient(
-                lambda: self.journal.idempotent_result(lease.activity, key),
-                within_s=self.finish_retry_s,
+    def _record(
+        self, lease: TaskLease, out: AttemptResult, control: AttemptControl
+    ) -> TaskFinish | None:
+        """Record the outcome; ``None`` when there is nothing to record (cancelled)."""
+        if control.stopped and not out.ok:
+            # Cancelled: the run is over or the lease is gone (a finish would be fenced),
+            # or the worker is stopping (its leases are expired, the attempt counts).
+            _log.info(
+                "activity %s (run %s) stopped: %s",
+                lease.activity,
+                lease.run_id,
+                control.scope.cancel_reason,
             )
-            if found:
-                self._emit("activity.idempotency_hit", meta)
-                return AttemptResult(True, value)
-        try:
-            act = self.activity_for(lease.activity)
-        except Exception as exc:
-            return AttemptResult(False, error=error_payload(exc))
-        self._emit(f"{kind}.started", meta)
-        timeout_s = lease.timeout_ms / 1000 if lease.timeout_ms else None
-        return run_bounded(act, lease.args, timeout_s)
+            return None
+        if out.deferred:
+            if retry_transient(
+                lambda: self.journal.defer_task(lease), within_s=self.finish_retry_s
+            ):
+                return TaskFinish("deferred", lease.run_id)
+            return TaskFinish("fenced", lease.run_id)
+        if not out.ok and control.has_pending:
+            control.flush()  # the next attempt reads the newest details
+        return self._finish(lease, out)
+
+    def _abandoned(self, control: AttemptControl) -> None:
+        what = control.describe()
+        with self._lock:
+            self.abandoned.append(what)
+        _log.warning(
+            "activity %s (run %s, task %s, attempt %s) ignored cancellation (%s); the worker "
+            "let go of it: its thread runs on as a daemon and nothing it does is recorded",
+            what["activity"],
+            what["run_id"],
+            what["task_id"],
+            what["attempt"],
+            what["cancel_reason"] or "worker shutting down",
+        )
+        self._emit("activity.abandoned", {**what, "executor": "builtin"})
 
     def _finish(self, lease: TaskLease, out: AttemptResult) -> TaskFinish:
         # A retried finish after a lost ack reports "fenced" (the first one committed);
@@ -287,13 +394,15 @@ class ActivityDispatcher(Service):
 
     def _finish_alone(self, lease: TaskLease, out: AttemptResult, claim: bool) -> Finished:
         if not claim:
-            finish = self.journal.finish_task(lease, ok=out.ok, result=out.result, error=out.error)
+            finish = self.journal.finish_task(
+                lease, ok=out.ok, result=out.result, error=out.error, final=out.final
+            )
             return finish, None, None
         # A lost ack here may leave the run leased to us under a token we never saw: the
         # heartbeater hands it back on its next beat (release_orphaned_runs); nothing is
         # ever written under that token.
         return self.journal.finish_task_and_claim(
-            lease, self.owner, ok=out.ok, result=out.result, error=out.error
+            lease, self.owner, ok=out.ok, result=out.result, error=out.error, final=out.final
         )
 
     def drain(self, timeout: float | None) -> bool:
@@ -303,5 +412,38 @@ class ActivityDispatcher(Service):
         _, not_done = wait_futures(pending, timeout=timeout)
         return not not_done
 
+    def shutdown(self, timeout: float) -> list[dict[str, Any]]:
+        """Bounded drain (call after :meth:`stop`): wait, cancel, then abandon.
+
+        In-flight attempts get most of ``timeout`` to finish; then they are cancelled
+        (``heartbeat()`` raises ``ActivityCancelled``, async bodies get
+        ``CancelledError``) and given the rest; whatever still runs at the end is
+        abandoned and returned (each also logged and in :attr:`abandoned`). Never
+        takes much longer than ``timeout``.
+        """
+        end = time.monotonic() + max(timeout, 0.0)
+        cancel_window = min(2.0, max(timeout, 0.0) / 4)
+        if self.drain(max(end - cancel_window - time.monotonic(), 0.0)):
+            return []
+        with self._lock:
+            running = list(self._running.values())
+        for control in running:
+            control.cancel("the worker is shutting down")
+        if self.drain(max(end - time.monotonic(), 0.0)):
+            return []
+        with self._lock:
+            running = list(self._running.values())
+            before = len(self.abandoned)
+        for control in running:
+            control.abandon()
+        self.drain(0.5)  # the attempts' own threads return at once once let go
+        with self._lock:
+            return self.abandoned[before:]
+
     def on_stop(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self.executor is not None:
+            try:
+                self.executor.close()
+            except Exception:
+                _log.exception("closing the %s activity executor failed", self.executor.name)

@@ -40,8 +40,31 @@ class WorkerJournal(Journal, Protocol):
         """Lease up to ``limit`` due activity tasks (the attempt moves at claim time)."""
         ...
 
-    def heartbeat_task(self, lease: TaskLease) -> bool:
-        """Extend one task lease; ``False`` when it is no longer ours (a CAS miss)."""
+    def heartbeat_task(
+        self,
+        lease: TaskLease,
+        extend: timedelta | None = None,
+        *,
+        beat: bool = False,
+        details: Any = None,
+        has_details: bool = False,
+        age: timedelta = timedelta(0),
+    ) -> bool:
+        """Extend one task lease; ``False`` when it is no longer ours (a CAS miss).
+        ``beat``: the activity's own heartbeat (made ``age`` ago), storing ``details``
+        when ``has_details``."""
+        ...
+
+    def task_state(self, task_id: int) -> dict[str, Any] | None:
+        """``{state, attempt, run_state}`` of a task now (why a heartbeat missed)."""
+        ...
+
+    def defer_task(self, lease: TaskLease) -> bool:
+        """Hand an attempt to asynchronous completion; ``False`` when the lease was lost."""
+        ...
+
+    def next_watched_expiry_in(self) -> float | None:
+        """Seconds until the earliest lease only its activity (or nobody) renews runs out."""
         ...
 
     def requeue_expired_tasks(self) -> int:
@@ -69,6 +92,7 @@ class WorkerJournal(Journal, Protocol):
         ok: bool,
         result: Any = None,
         error: dict[str, Any] | None = None,
+        final: bool = False,
     ) -> tuple[TaskFinish, Lease | None, ActivationInput | None]:
         """Finish a task and, if that wakes an unleased run, lease and load it for ``owner``."""
         ...

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -42,6 +42,7 @@ class Held:
 
     lease: Lease | TaskLease
     lost: threading.Event = field(default_factory=threading.Event)
+    on_lost: Callable[[], None] | None = None
 
 
 class LeaseHeartbeater(Service):
@@ -76,9 +77,9 @@ class LeaseHeartbeater(Service):
             self._runs[lease.token] = held
         return held
 
-    def track_task(self, lease: TaskLease) -> Held:
-        """Keep a task lease alive while its attempt runs."""
-        held = Held(lease)
+    def track_task(self, lease: TaskLease, on_lost: Callable[[], None] | None = None) -> Held:
+        """Keep a task lease alive while its attempt runs; ``on_lost`` is called if it is lost."""
+        held = Held(lease, on_lost=on_lost)
         with self._lock:
             self._tasks[(lease.id, lease.attempt)] = held
         return held
@@ -162,4 +163,9 @@ class LeaseHeartbeater(Service):
         if not held.lost.is_set():
             _log.info("lease lost (taken over or finished elsewhere): %s", held.lease)
             held.lost.set()
+            if held.on_lost is not None:
+                try:
+                    held.on_lost()
+                except Exception:
+                    _log.exception("lease-lost callback failed")
         self.untrack(held)

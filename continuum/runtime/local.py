@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from continuum import telemetry
 from continuum.definitions.activity import Activity
+from continuum.definitions.activity_context import ActivityInfo, ActivityScope
 from continuum.engine.activation import error_payload
+from continuum.engine.context import current_context_or_none
 from continuum.engine.types import LocalOutcome
 from continuum.journal.protocol import Journal
 from continuum.runtime.deadline import run_bounded
@@ -34,6 +36,38 @@ class ActivationAborted(SystemExit):
     outage must never fail a run); the dispatcher catches it, the activation's writes
     never happen, and the run is resumed later (crash-and-resume).
     """
+
+
+def local_scope(activity: str, attempt: int, max_attempts: int | None) -> ActivityScope:
+    """The activity context of a local attempt: no task (no token), heartbeats are no-ops.
+
+    The run id is the activation's, when one is running on this thread.
+    """
+    ctx = current_context_or_none()
+    info = ActivityInfo(
+        run_id=ctx.run_id if ctx is not None else "",
+        activity=activity,
+        attempt=attempt,
+        task_id=None,
+        task_token=None,
+        started_at=datetime.now(UTC),
+        max_attempts=max_attempts,
+        local=True,
+    )
+    return ActivityScope(info)
+
+
+def _no_complete_later(activity: str) -> dict[str, Any]:
+    return {
+        "type": "continuum.errors.ConfigurationError",
+        "message": (
+            f"local activity {activity} returned continuum.complete_later(); a local "
+            "activity runs inside its workflow's activation and has no task token: "
+            "declare it without local=True to complete it asynchronously"
+        ),
+        "traceback": "",
+        "code": "configuration",
+    }
 
 
 class LocalHost:
@@ -64,7 +98,7 @@ class LocalHost:
         args: dict[str, Any],
         *,
         idempotency_key: str | None,
-        max_attempts: int,
+        max_attempts: int | None,
         timeout: timedelta | None,
     ) -> LocalOutcome:
         """Run ``activity`` now with up to ``max_attempts`` attempts; never raises."""
@@ -83,16 +117,24 @@ class LocalHost:
             return LocalOutcome(False, error=error_payload(exc), attempts=1)
         timeout_s = timeout.total_seconds() if timeout is not None else None
         error: dict[str, Any] | None = None
-        for attempt in range(1, max_attempts + 1):
-            out = run_bounded(act, args, timeout_s)
+        attempt = 0
+        while max_attempts is None or attempt < max_attempts:
+            attempt += 1
+            scope = local_scope(activity, attempt, max_attempts)
+            out = run_bounded(act, args, timeout_s, scope)
+            assert out is not None  # nothing abandons a local attempt
+            if out.deferred:
+                return LocalOutcome(False, error=_no_complete_later(activity), attempts=attempt)
             if out.ok:
                 return LocalOutcome(True, out.result, attempts=attempt)
             error = out.error
-            if attempt < max_attempts and self.backoff_wait(
+            if out.final:
+                break
+            if (max_attempts is None or attempt < max_attempts) and self.backoff_wait(
                 act.backoff.delay(attempt).total_seconds()
             ):
                 raise ActivationAborted("worker stopping during a local activity's backoff")
-        return LocalOutcome(False, error=error, attempts=max_attempts)
+        return LocalOutcome(False, error=error, attempts=attempt)
 
     def _idempotent(self, activity: str, key: str) -> tuple[bool, Any]:
         try:

@@ -6,7 +6,9 @@ Channels (payloads are ids only, SPEC §6):
 - ``continuum_task_ready`` — an activity task became claimable;
 - ``continuum_timer_armed`` — a timer was armed (the timer wheel refreshes its cache);
 - ``continuum_run_finished`` — a run reached a terminal state;
-- ``continuum_queue_ready`` — a queue may admit runs (payload: the queue's name).
+- ``continuum_queue_ready`` — a queue may admit runs (payload: the queue's name);
+- ``continuum_task_cancelled`` — an activity task was discarded by a cancel (a worker
+  running its attempt cancels it without waiting for the next heartbeat).
 
 NOTIFY is an accelerator, never the source of truth: a lost notification costs at
 most one backstop interval. The router retries a failed LISTEN with backoff instead of
@@ -33,7 +35,8 @@ TASK_READY = "continuum_task_ready"
 TIMER_ARMED = "continuum_timer_armed"
 RUN_FINISHED = "continuum_run_finished"
 QUEUE_READY = "continuum_queue_ready"
-CHANNELS = (RUN_WAKE, TASK_READY, TIMER_ARMED, RUN_FINISHED, QUEUE_READY)
+TASK_CANCELLED = "continuum_task_cancelled"
+CHANNELS = (RUN_WAKE, TASK_READY, TIMER_ARMED, RUN_FINISHED, QUEUE_READY, TASK_CANCELLED)
 
 Handler = Callable[[str], None]
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 from types import TracebackType
@@ -31,6 +32,7 @@ from continuum.definitions.workflow import Workflow
 from continuum.durations import retention_seconds
 from continuum.engine.types import ActivationResult
 from continuum.errors import ConfigurationError, ContinuumError
+from continuum.executors import ExternalExecutor
 from continuum.journal.records import Lease, TaskLease
 from continuum.runtime.activities import ActivityDispatcher
 from continuum.runtime.dispatcher import RunDispatcher
@@ -45,7 +47,14 @@ from continuum.runtime.queues import QueueAdmitter
 from continuum.runtime.retrying import retry_transient
 from continuum.runtime.schedules import ScheduleFirer
 from continuum.runtime.service import Service
-from continuum.runtime.signals import QUEUE_READY, RUN_WAKE, TASK_READY, TIMER_ARMED, SignalRouter
+from continuum.runtime.signals import (
+    QUEUE_READY,
+    RUN_WAKE,
+    TASK_CANCELLED,
+    TASK_READY,
+    TIMER_ARMED,
+    SignalRouter,
+)
 from continuum.runtime.snapshotter import Snapshotter
 from continuum.runtime.timers import TimerWheel
 
@@ -57,6 +66,33 @@ _log = logging.getLogger("continuum.runtime.worker")
 WAKE_WINDOW_S = 3600.0
 """At boot, backed-off runs of the worker's versions waking within this many seconds (or
 its own unknown-version back-off, if longer) are made due at once."""
+
+
+EXECUTORS = ("builtin", "procrastinate")
+
+
+def parse_executor(spec: object) -> tuple[str, dict[str, Any]]:
+    """``"builtin"``, ``"procrastinate"`` or ``(name, {options})`` as ``(name, options)``;
+    the options are checked here, before anything starts."""
+    name: object = spec if isinstance(spec, str) else None
+    options: object = {} if isinstance(spec, str) else None
+    if isinstance(spec, tuple) and len(spec) == 2:
+        name, options = spec
+    if name not in EXECUTORS or not isinstance(options, dict):
+        raise ConfigurationError(
+            f"Worker(activity_executor={spec!r}): expected 'builtin', 'procrastinate' or "
+            "('procrastinate', {'queue': ..., 'queue_ttl': ..., 'app': ...})"
+        )
+    if name == "procrastinate":
+        try:
+            from continuum.executors.procrastinate import check_options
+        except ImportError as exc:  # the optional extra is not installed
+            raise ConfigurationError(
+                "Worker(activity_executor='procrastinate') needs the procrastinate package: "
+                "pip install 'continuum[procrastinate]'"
+            ) from exc
+        check_options(options)
+    return str(name), dict(options)
 
 
 class Worker:
@@ -88,6 +124,7 @@ class Worker:
         unknown_version_backoff: float | None = None,
         retention: timedelta | None = None,
         snapshot_threshold: int | None = None,
+        activity_executor: str | tuple[str, dict[str, Any]] = "builtin",
     ) -> None:
         self.client = client
         # Defaults for the runs this worker executes; a workflow's own setting wins.
@@ -108,6 +145,7 @@ class Worker:
             else float(os.environ.get("CONTINUUM_UNKNOWN_VERSION_BACKOFF", "30"))
         )
         self.instance_name = instance or client.instance_name
+        self.activity_executor = parse_executor(activity_executor)
         self._workflows: dict[str, Workflow[Any, Any]] = {}
         for flow in workflows:
             self._workflows[flow.name] = flow
@@ -127,6 +165,8 @@ class Worker:
         self._started = False
         self._lock = threading.Lock()
         self._instance: Instance | None = None
+        self.abandoned: list[dict[str, Any]] = []
+        """Activity attempts the last :meth:`stop` let go of (they ignored cancellation)."""
 
     # -- definitions ------------------------------------------------------------------
     def _resolve(self, name: str, version_hash: str) -> Workflow[Any, Any] | None:
@@ -225,6 +265,7 @@ class Worker:
             recover_s=self.sweep_interval,
             next_due_in=lambda: self._seconds_until("next_run_in"),
         )
+        executor = self._make_executor(inst)
         self.activities = ActivityDispatcher(
             journal,
             self.heartbeater,
@@ -236,6 +277,7 @@ class Worker:
             sweep_s=self.sweep_interval,
             next_due_in=lambda: self._seconds_until("next_task_in"),
             runs=self.runs,
+            executor=executor,
         )
         self.timers = TimerWheel(inst, self.runs.poke, on_schedule_due=self._schedule_due)
         self.schedules = ScheduleFirer(journal, self.timers, self._current_version)
@@ -264,6 +306,7 @@ class Worker:
         self.router.subscribe(TASK_READY, lambda _id: self.activities.poke())
         self.router.subscribe(TIMER_ARMED, self.timers.armed)
         self.router.subscribe(QUEUE_READY, self.queues.ready)
+        self.router.subscribe(TASK_CANCELLED, self.activities.task_cancelled)
         self.router.on_rescan(self._rescan)
         self.liveness.register()
         services = (self.liveness, self.reaper, self.heartbeater, self.timers)
@@ -271,6 +314,14 @@ class Worker:
             service.start()
         self.router.start()
         _log.info("worker %s started (%d workflow versions)", self.id, len(versions))
+
+    def _make_executor(self, inst: Instance) -> ExternalExecutor | None:
+        kind, options = self.activity_executor
+        if kind == "builtin":
+            return None
+        from continuum.executors.procrastinate import make_executor
+
+        return make_executor(self.journal, inst.pool, options, self.instance_name)
 
     def _register_versions(self, versions: list[Workflow[Any, Any]]) -> None:
         assert self._instance is not None
@@ -373,14 +424,23 @@ class Worker:
     def stop(self, timeout: float = 10.0) -> None:
         """Stop claiming, let in-flight work finish (up to ``timeout``), release, disconnect.
 
-        Work still running at the deadline is abandoned: its leases are expired so other
-        workers take it over at once (an abandoned activity attempt counts as one).
+        The whole stop takes about ``timeout`` at most. Activity attempts still running
+        near the end are cancelled (``heartbeat()`` raises ``ActivityCancelled``, async
+        bodies get ``CancelledError``); those that ignore it are abandoned — listed in
+        :attr:`abandoned` and in a warning — and their daemon threads never keep the
+        process alive. Leases of abandoned work are expired so other workers take it over
+        at once (an abandoned activity attempt counts as one).
         """
         self._stopping.set()
         with self._lock:
             if not self._started or self._stopped.is_set():
                 return
             self._stopped.set()
+        end = time.monotonic() + max(timeout, 0.0)
+
+        def left() -> float:
+            return max(end - time.monotonic(), 0.0)
+
         services: tuple[Service, ...] = (
             self.runs,
             self.activities,
@@ -391,16 +451,16 @@ class Worker:
         for service in services:
             service.stop()
         self.router.stop()
-        self.runs.join(timeout)
-        self.activities.join(timeout)
-        self.runs.drain(timeout)
-        self.activities.drain(timeout)
+        self.runs.join(left())
+        self.activities.join(left())
+        self.runs.drain(left())
+        self.abandoned = self.activities.shutdown(left())
         services = (self.heartbeater, self.liveness, self.reaper)
         for service in services:
             service.stop()
         for service in (*services, self.timers, self.schedules, self.queues):
-            service.join(timeout)
-        self.router.join(timeout)
+            service.join(min(left() + 1.0, 2.0))
+        self.router.join(min(left() + 1.0, 2.0))
         try:
             retry_transient(lambda: self.journal.expire_leases_of([self.id]), within_s=5.0)
             self.liveness.unregister()
@@ -408,6 +468,19 @@ class Worker:
             _log.warning("worker %s: could not deregister cleanly: %s", self.id, exc)
         assert self._instance is not None
         self._instance.close()
+        if self.abandoned:
+            _log.warning(
+                "worker %s stopped after its %gs drain with %d activity attempt(s) abandoned "
+                "(they ignored cancellation; other workers retry them): %s",
+                self.id,
+                timeout,
+                len(self.abandoned),
+                "; ".join(
+                    f"{a['activity']} (run {a['run_id']}, task {a['task_id']}, "
+                    f"attempt {a['attempt']})"
+                    for a in self.abandoned
+                ),
+            )
         _log.info("worker %s stopped", self.id)
 
     def __enter__(self) -> Worker:

@@ -22,6 +22,7 @@ from typing import Any
 
 from continuum import payloads, telemetry
 from continuum.definitions.activity import Activity
+from continuum.definitions.activity_context import ActivityScope
 from continuum.definitions.registry import REGISTRY
 from continuum.definitions.schedules import ScheduleSpec
 from continuum.definitions.workflow import Workflow
@@ -36,8 +37,9 @@ from continuum.errors import (
 from continuum.journal.memory import MemoryJournal
 from continuum.journal.records import NewRun
 from continuum.models import RunInfo, RunState, ScheduleInfo
+from continuum.runtime.attempt import info_for
 from continuum.runtime.driver import RunDriver
-from continuum.runtime.execution import run_attempt
+from continuum.runtime.execution import AttemptResult, run_attempt
 from continuum.runtime.local import LocalHost
 from continuum.testing.replay import verify_run
 from continuum.testing.schedules import ScheduleBook
@@ -299,8 +301,30 @@ class WorkflowEnvironment:
             )
             return
         timeout = task.timeout_ms / 1000 if task.timeout_ms else None
-        out = run_attempt(act, task.args, timeout)
-        finish = self.journal.finish_task(task, ok=out.ok, result=out.result, error=out.error)
+        journal = self.journal
+
+        def beat(details: Any, has_details: bool) -> None:
+            if has_details:
+                journal.record_heartbeat(task, details)
+
+        scope = ActivityScope(info_for(task), previous_details=task.heartbeat_details, beat=beat)
+        out = run_attempt(act, task.args, timeout, scope)
+        if out.deferred:
+            out = AttemptResult(
+                False,
+                error={
+                    "type": "continuum.errors.ConfigurationError",
+                    "message": f"activity {task.activity} returned continuum.complete_later(); "
+                    "the in-memory WorkflowEnvironment runs activities inline and cannot "
+                    "complete them later — test asynchronous completion with a real Worker",
+                    "traceback": "",
+                    "code": "configuration",
+                },
+                final=True,
+            )
+        finish = self.journal.finish_task(
+            task, ok=out.ok, result=out.result, error=out.error, final=out.final
+        )
         if finish.status == "retry":
             telemetry.emit(f"{task.kind}.retry", meta, instance=self.instance)
         elif finish.status in ("completed", "failed"):

@@ -95,6 +95,10 @@ def test_every_error_class_is_importable_from_the_package() -> None:
         "RunTerminal",
         "RunFailed",
         "RunCancelled",
+        "ActivityCancelled",
+        "ActivityContextError",
+        "TaskTokenError",
+        "StaleTaskToken",
     ):
         cls = getattr(continuum, name)
         assert issubclass(cls, continuum.ContinuumError)

@@ -177,6 +177,7 @@ def prepare(result: ActivationResult) -> PreparedCommit:
                     "max_attempts": t.max_attempts,
                     "timeout_ms": t.timeout_ms,
                     "backoff": t.backoff,
+                    "heartbeat_timeout_ms": t.heartbeat_timeout_ms,
                 }
                 for t in result.new_tasks
             ],

@@ -16,11 +16,11 @@ from psycopg_pool import AsyncConnectionPool
 
 from continuum.engine.events import Event
 from continuum.journal.notices import emit_cancelled
-from continuum.journal.postgres import cancel, query, runs, signals
+from continuum.journal.postgres import cancel, query, runs, signals, tasks
 from continuum.journal.postgres.green import run_green
 from continuum.journal.postgres.locks import ParentMoved
 from continuum.journal.postgres.statements import Cursor, dumps
-from continuum.journal.records import NewRun
+from continuum.journal.records import NewRun, TaskFinish
 from continuum.models import Page, RunInfo
 
 T = TypeVar("T")
@@ -108,3 +108,28 @@ class AsyncPostgresJournal:
         )
         emit_cancelled(cancelled, instance=self.instance)
         return info
+
+    async def finish_by_token(
+        self,
+        task_id: int,
+        attempt: int,
+        token: int,
+        *,
+        ok: bool,
+        result: Any = None,
+        error: dict[str, Any] | None = None,
+        final_for: Callable[[str], bool] = lambda _activity: False,
+    ) -> TaskFinish:
+        """Asynchronous completion, as the sync journal's ``finish_by_token``."""
+        return await self._run(
+            lambda cur: tasks.finish_by_token(
+                cur,
+                task_id,
+                attempt,
+                token,
+                ok=ok,
+                result=result,
+                error=error,
+                final_for=final_for,
+            )
+        )

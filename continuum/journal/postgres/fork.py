@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from continuum.definitions.registry import REGISTRY
+from continuum.durations import to_ms
 from continuum.engine import events as ev
 from continuum.errors import ContinuumError, ForkError, PayloadError, RunAlreadyExists
 from continuum.journal.postgres import queues, runs
@@ -75,6 +76,14 @@ def _backoff(activity: str) -> dict[str, Any]:
         return {}
 
 
+def _heartbeat_timeout_ms(activity: str) -> int | None:
+    """The activity's heartbeat timeout when this process has it (not journaled either)."""
+    try:
+        return to_ms(REGISTRY.activity(activity).heartbeat_timeout)
+    except ContinuumError:
+        return None
+
+
 def _reopen(cur: Cursor, run_id: str, e: ev.Event) -> None:
     kind = _TASK_KINDS.get(e.type)
     data = e.data
@@ -88,9 +97,11 @@ def _reopen(cur: Cursor, run_id: str, e: ev.Event) -> None:
                 "activity": data["activity"],
                 "args": args,
                 "key": data.get("idempotency_key"),
-                "max_attempts": data.get("max_attempts") or 1,
+                # None (unlimited) stays None; a history without the key had one attempt.
+                "max_attempts": data.get("max_attempts", 1),
                 "timeout_ms": data.get("timeout_ms"),
                 "backoff": dumps(_backoff(data["activity"])),
+                "heartbeat_timeout_ms": _heartbeat_timeout_ms(data["activity"]),
             }
         except (KeyError, PayloadError) as exc:
             raise ForkError(

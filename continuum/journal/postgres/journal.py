@@ -438,17 +438,86 @@ class PostgresJournal:
         """Lease up to ``limit`` due activity tasks (``FOR UPDATE SKIP LOCKED``)."""
         return self._run(lambda cur: tasks.claim_tasks(cur, owner, limit, self.task_lease_ttl))
 
-    def heartbeat_task(self, lease: TaskLease, extend: timedelta | None = None) -> bool:
-        """Extend a task lease by ``extend`` (default: the task lease TTL); ``False`` if lost."""
+    def heartbeat_task(
+        self,
+        lease: TaskLease,
+        extend: timedelta | None = None,
+        *,
+        beat: bool = False,
+        details: Any = None,
+        has_details: bool = False,
+        age: timedelta = timedelta(0),
+    ) -> bool:
+        """Extend a task lease by ``extend`` (default: the task lease TTL); ``False`` if lost.
+
+        ``beat``: the activity's own heartbeat, made ``age`` ago; with ``has_details`` its
+        ``details`` (JSON) are stored for the next attempt.
+        """
         ttl = extend or self.task_lease_ttl
-        return self._run(lambda cur: tasks.heartbeat_task(cur, lease, ttl))
+        text = (
+            dumps(details, what=f"heartbeat details of activity {lease.activity}")
+            if has_details
+            else None
+        )
+        return self._run(
+            lambda cur: tasks.heartbeat_task(cur, lease, ttl, beat=beat, details=text, age=age)
+        )
+
+    def task_state(self, task_id: int) -> dict[str, Any] | None:
+        """``{state, attempt, run_state}`` of a task right now (``None`` if it is gone)."""
+        return self._run(lambda cur: tasks.task_state(cur, task_id))
+
+    def defer_task(self, lease: TaskLease) -> bool:
+        """Hand an attempt to asynchronous completion (``complete_later``); fenced."""
+        return self._run(lambda cur: tasks.defer_task(cur, lease))
+
+    def hand_off_task(self, lease: TaskLease, owner: str, ttl: timedelta) -> bool:
+        """Give an attempt to an external executor's queue (``owner`` ``queued:...``)."""
+        return self._run(lambda cur: tasks.hand_off_task(cur, lease, owner, ttl))
+
+    def adopt_task(self, task_id: int, attempt: int, token: int, owner: str) -> TaskLease | None:
+        """An external executor starts a handed-off attempt; ``None`` if it is stale."""
+        ttl = self.task_lease_ttl
+        return self._run(lambda cur: tasks.adopt_task(cur, task_id, attempt, token, owner, ttl))
+
+    def finish_by_token(
+        self,
+        task_id: int,
+        attempt: int,
+        token: int,
+        *,
+        ok: bool,
+        result: Any = None,
+        error: dict[str, Any] | None = None,
+        final_for: Callable[[str], bool] = lambda _activity: False,
+    ) -> TaskFinish:
+        """Finish the attempt a task token names (asynchronous completion), in one
+        transaction; ``fenced`` when the token is stale."""
+        return self._run(
+            lambda cur: tasks.finish_by_token(
+                cur,
+                task_id,
+                attempt,
+                token,
+                ok=ok,
+                result=result,
+                error=error,
+                final_for=final_for,
+            )
+        )
 
     def finish_task(
-        self, lease: TaskLease, *, ok: bool, result: Any = None, error: dict[str, Any] | None = None
+        self,
+        lease: TaskLease,
+        *,
+        ok: bool,
+        result: Any = None,
+        error: dict[str, Any] | None = None,
+        final: bool = False,
     ) -> TaskFinish:
         """Record an attempt's outcome (fenced by token and attempt)."""
         payload = tasks.prepare_finish(lease, ok, result, error)
-        return self._run(lambda cur: tasks.finish_task(cur, lease, ok, payload))[0]
+        return self._run(lambda cur: tasks.finish_task(cur, lease, ok, payload, final=final))[0]
 
     def finish_task_and_claim(
         self,
@@ -458,6 +527,7 @@ class PostgresJournal:
         ok: bool,
         result: Any = None,
         error: dict[str, Any] | None = None,
+        final: bool = False,
     ) -> tuple[TaskFinish, Lease | None, ActivationInput | None]:
         """:meth:`finish_task`; when the outcome wakes a run nobody holds, also lease that
         run to ``owner`` and load its activation, in the same transaction."""
@@ -465,7 +535,7 @@ class PostgresJournal:
 
         def finish(cur: Cursor) -> tuple[TaskFinish, Lease | None, ActivationInput | None]:
             done, run_lease = tasks.finish_task(
-                cur, lease, ok, payload, claim_for=owner, ttl=self.lease_ttl
+                cur, lease, ok, payload, claim_for=owner, ttl=self.lease_ttl, final=final
             )
             if run_lease is None:
                 return done, None, None
@@ -516,6 +586,11 @@ class PostgresJournal:
     def idempotent_result(self, activity: str, key: str) -> tuple[bool, Any]:
         """A committed result for ``(activity, key)``, if any."""
         return self._run(lambda cur: tasks.idempotent_result(cur, activity, key))
+
+    def next_watched_expiry_in(self) -> float | None:
+        """Seconds until the earliest heartbeat-timeout (or async-completion) lease runs out."""
+        row = self._run(lambda cur: fetch_one(cur, sql("tasks", "next_watched_expiry_in")))
+        return None if row is None or row["seconds"] is None else float(row["seconds"])
 
     def next_task_at(self) -> datetime | None:
         """When the next pending activity task becomes due."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -32,9 +34,11 @@ def task_lease(row: Row) -> TaskLease:
         max_attempts=row["max_attempts"],
         timeout_ms=row["timeout_ms"],
         token=int(row["lease_token"]),
-        owner=row["lease_owner"],
+        owner=row["lease_owner"] or "",
         claimed_at=row["claimed_at"],
         trace_context=row.get("trace_context"),
+        heartbeat_timeout_ms=row.get("heartbeat_timeout_ms"),
+        heartbeat_details=row.get("heartbeat_details"),
     )
 
 
@@ -44,10 +48,88 @@ def claim_tasks(cur: Cursor, owner: str, limit: int, ttl: timedelta) -> list[Tas
     return [task_lease(r) for r in rows]
 
 
-def heartbeat_task(cur: Cursor, lease: TaskLease, ttl: timedelta) -> bool:
-    """Extend the task lease on the database clock; ``False`` once it is lost."""
-    params = {"id": lease.id, "token": lease.token, "attempt": lease.attempt, "ttl": ttl}
+def heartbeat_task(
+    cur: Cursor,
+    lease: TaskLease,
+    ttl: timedelta,
+    *,
+    beat: bool = False,
+    details: str | None = None,
+    age: timedelta = timedelta(0),
+) -> bool:
+    """Extend the task lease on the database clock; ``False`` once it is lost.
+
+    ``beat``: an activity's own heartbeat (stamps ``last_heartbeat_at``); ``details``
+    (JSON text) are stored for the next attempt when given; ``age``: how long ago the
+    heartbeat call was made (a coalesced call written late renews from its own time).
+    """
+    params = {
+        "id": lease.id,
+        "token": lease.token,
+        "attempt": lease.attempt,
+        "ttl": ttl,
+        "beat": beat,
+        "has_details": details is not None,
+        "details": details,
+        "age": age,
+    }
     return fetch_one(cur, sql("tasks", "heartbeat_task"), params) is not None
+
+
+def task_state(cur: Cursor, task_id: int) -> Row | None:
+    """``{state, attempt, run_state}`` of a task now (why a heartbeat missed)."""
+    return fetch_one(cur, sql("tasks", "task_state"), (task_id,))
+
+
+def defer_task(cur: Cursor, lease: TaskLease) -> bool:
+    """Hand the attempt to asynchronous completion; ``False`` if the lease was lost."""
+    params = {"id": lease.id, "token": lease.token, "attempt": lease.attempt}
+    return fetch_one(cur, sql("tasks", "defer_task"), params) is not None
+
+
+def hand_off_task(cur: Cursor, lease: TaskLease, owner: str, ttl: timedelta) -> bool:
+    """Give the attempt to an external queue (owner ``queued:...``) for at most ``ttl``."""
+    params = {"id": lease.id, "token": lease.token, "attempt": lease.attempt}
+    return (
+        fetch_one(cur, sql("tasks", "hand_off_task"), {**params, "owner": owner, "ttl": ttl})
+        is not None
+    )
+
+
+def adopt_task(
+    cur: Cursor, task_id: int, attempt: int, token: int, owner: str, ttl: timedelta
+) -> TaskLease | None:
+    """Start a handed-off attempt as ``owner`` (once; fenced); ``None`` when stale."""
+    params = {"id": task_id, "token": token, "attempt": attempt, "owner": owner, "ttl": ttl}
+    row = fetch_one(cur, sql("tasks", "adopt_task"), params)
+    return None if row is None else task_lease(row)
+
+
+def finish_by_token(
+    cur: Cursor,
+    task_id: int,
+    attempt: int,
+    token: int,
+    *,
+    ok: bool,
+    result: Any,
+    error: dict[str, Any] | None,
+    final_for: Callable[[str], bool],
+) -> TaskFinish:
+    """Asynchronous completion: finish the attempt a task token names, fenced as a
+    worker's finish; ``fenced`` when the token is stale (or names no task)."""
+    row = task_by_id(cur, task_id)
+    if row is None:
+        return TaskFinish("fenced", "")
+    lease = replace(task_lease({**row, "lease_token": token}), attempt=attempt)
+    payload = prepare_finish(lease, ok, result, error)
+    final = not ok and final_for(lease.activity)
+    return finish_task(cur, lease, ok, payload, final=final)[0]
+
+
+def task_by_id(cur: Cursor, task_id: int) -> Row | None:
+    """A task row by id (what a task token names), leased or not."""
+    return fetch_one(cur, sql("tasks", "task_by_id"), (task_id,))
 
 
 def prepare_finish(
@@ -67,12 +149,14 @@ def finish_task(
     *,
     claim_for: str | None = None,
     ttl: timedelta = timedelta(seconds=30),
+    final: bool = False,
 ) -> tuple[TaskFinish, Lease | None]:
     """Record one attempt's outcome; ``fenced`` unless id, token, attempt and state match.
 
     An outcome the workflow must see wakes the run; with ``claim_for`` it leases the run
     to that owner instead when nobody holds it (returned with the finish), so the
-    caller can activate it without a claim transaction of its own.
+    caller can activate it without a claim transaction of its own. ``final``: a failure
+    that is not retried whatever attempts remain (a ``non_retryable`` error).
     """
     # The run row first: commit_activation and cancel lock run then tasks.
     fetch_one(cur, sql("tasks", "lock_task_run"), (lease.id,))
@@ -87,7 +171,7 @@ def finish_task(
                 (row["activity"], row["idempotency_key"], payload),
             )
         return TaskFinish("completed", row["run_id"]), _wake(cur, row["run_id"], claim_for, ttl)
-    row = fetch_one(cur, sql("tasks", "fail_task"), {**params, "error": payload})
+    row = fetch_one(cur, sql("tasks", "fail_task"), {**params, "error": payload, "final": final})
     if row is None:
         return TaskFinish("fenced", lease.run_id), None
     if row["state"] == "pending":

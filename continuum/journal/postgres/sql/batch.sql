@@ -18,23 +18,28 @@ FOR UPDATE SKIP LOCKED;
 -- 1, a fresh token), exactly as claim_tasks would lease them; the rest are pending.
 INSERT INTO continuum_activity_tasks
     (run_id, command_seq, kind, activity, args, idempotency_key, state, attempt, max_attempts,
-     timeout_ms, backoff, available_at, lease_owner, lease_token, lease_expires_at)
+     timeout_ms, backoff, available_at, lease_owner, lease_token, lease_expires_at,
+     heartbeat_timeout_ms)
 SELECT b.run_id, t.command_seq, t.kind, t.activity, t.args, t.idempotency_key,
        CASE WHEN t.n <= b.lease_n THEN 'leased' ELSE 'pending' END,
        CASE WHEN t.n <= b.lease_n THEN 1 ELSE 0 END,
        t.max_attempts, t.timeout_ms, COALESCE(t.backoff, '{}'::jsonb), now(),
        CASE WHEN t.n <= b.lease_n THEN %(owner)s::text END,
        CASE WHEN t.n <= b.lease_n THEN nextval('continuum_lease_token_seq') END,
-       CASE WHEN t.n <= b.lease_n THEN now() + %(ttl)s::interval END
+       CASE WHEN t.n <= b.lease_n THEN now() + CASE WHEN t.heartbeat_timeout_ms IS NULL
+           THEN %(ttl)s::interval
+           ELSE (t.heartbeat_timeout_ms + 1000) * interval '1 millisecond' END END,
+       t.heartbeat_timeout_ms
 FROM jsonb_to_recordset(%(batch)s::jsonb) AS b(run_id text, lease_n integer, tasks jsonb)
 CROSS JOIN LATERAL ROWS FROM (
     jsonb_to_recordset(b.tasks)
         AS (command_seq integer, kind text, activity text, args jsonb, idempotency_key text,
-            max_attempts integer, timeout_ms bigint, backoff jsonb)
+            max_attempts integer, timeout_ms bigint, backoff jsonb, heartbeat_timeout_ms bigint)
 ) WITH ORDINALITY AS t(command_seq, kind, activity, args, idempotency_key, max_attempts,
-                       timeout_ms, backoff, n)
+                       timeout_ms, backoff, heartbeat_timeout_ms, n)
 RETURNING id, run_id, command_seq, kind, activity, args, idempotency_key, attempt,
           max_attempts, timeout_ms, lease_token, lease_owner, now() AS claimed_at, state,
+          heartbeat_timeout_ms, heartbeat_details,
           (SELECT r.trace_context FROM continuum_runs r
             WHERE r.id = continuum_activity_tasks.run_id) AS trace_context;
 

@@ -31,10 +31,12 @@ events AS (
     SELECT id, last_seq, 'run_cancelled', '{}'::jsonb FROM cancelled
 ),
 tasks AS (
+    -- Workers running a discarded task's attempt hear of it at once (they cancel it).
     UPDATE continuum_activity_tasks
     SET state = 'discarded', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
         updated_at = now()
     WHERE run_id IN (SELECT id FROM cancelled) AND state IN ('pending', 'leased')
+    RETURNING id, pg_notify('continuum_task_cancelled', id::text)
 ),
 timers AS (
     UPDATE continuum_timers SET fired = true

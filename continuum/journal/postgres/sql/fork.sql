@@ -24,9 +24,9 @@ WHERE run_id = %(source)s AND seq <= %(at_seq)s AND NOT (type = ANY(%(terminal)s
 -- name: insert_pending_task
 INSERT INTO continuum_activity_tasks
     (run_id, command_seq, kind, activity, args, idempotency_key, state, max_attempts,
-     timeout_ms, backoff)
+     timeout_ms, backoff, heartbeat_timeout_ms)
 VALUES (%(run_id)s, %(seq)s, %(kind)s, %(activity)s, %(args)s::jsonb, %(key)s, 'pending',
-        %(max_attempts)s, %(timeout_ms)s, %(backoff)s::jsonb);
+        %(max_attempts)s, %(timeout_ms)s, %(backoff)s::jsonb, %(heartbeat_timeout_ms)s);
 
 -- name: insert_timer
 INSERT INTO continuum_timers (run_id, seq, fire_at) VALUES (%s, %s, %s);
