@@ -370,3 +370,16 @@ def test_logger_logs_each_line_once_across_activations(
         "[run chatty-pg it.msg.chatty] before the signal",
         "[run chatty-pg it.msg.chatty] after the signal",
     ]
+
+
+def test_cooperative_cancel_of_a_queued_run_cancels_it_at_once(client: Client) -> None:
+    client.configure_queue("msg-one", concurrency=1)
+    blocker = client.start(never_waits, None, queue="msg-one")
+    waiting = client.start(never_waits, None, queue="msg-one")
+    deadline = time.monotonic() + 30
+    while client.get_run(blocker).state != "suspended" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert client.get_run(waiting).state == "queued"
+    info = client.cancel(waiting, grace=30)  # never started: nothing to clean up
+    assert info.state == "cancelled"
+    client.cancel(blocker)

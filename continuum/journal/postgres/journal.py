@@ -434,9 +434,11 @@ class PostgresJournal:
             return info
         if grace < timedelta(0):
             raise ConfigurationError(f"cancel grace must not be negative, got {grace}")
-        tip = self._run_retrying(
+        tip, queued = self._run_retrying(
             lambda cur: messages.request_cancel(cur, run_id, grace, max_levels=self._cascade_levels)
         )
+        if queued:  # never started: nothing to clean up
+            return self.cancel(tip)
         return self.get_run(tip)
 
     # -- events and updates -----------------------------------------------------------

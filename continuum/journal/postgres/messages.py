@@ -135,11 +135,16 @@ def events(cur: Cursor, chain: str) -> dict[str, Any]:
     return {r["key"]: r["value"] for r in fetch_all(cur, sql("messages", "events"), (chain,))}
 
 
-def request_cancel(cur: Cursor, run_id: str, grace: timedelta, *, max_levels: int) -> str:
-    """Cooperative cancel of the chain tip and its live descendants; the tip's id.
+def request_cancel(
+    cur: Cursor, run_id: str, grace: timedelta, *, max_levels: int
+) -> tuple[str, bool]:
+    """Cooperative cancel of the chain tip and its live descendants.
 
-    Raises :class:`RunNotFound`, :class:`RunTerminal` (completed or failed) or
-    :class:`ParentMoved`. A cancelled tip is left as it is.
+    Returns ``(tip id, queued)``: a tip still ``queued`` never started, so it has
+    nothing to clean up and the caller cancels it at once instead (nothing is written
+    here). Raises :class:`RunNotFound`, :class:`RunTerminal` (completed or failed) or
+    :class:`ParentMoved`. A cancelled tip is left as it is. Queued descendants are left
+    queued: they are cancelled with their parent.
     """
     found, parent = tip_parent(cur, run_id)
     if not found:
@@ -152,8 +157,8 @@ def request_cancel(cur: Cursor, run_id: str, grace: timedelta, *, max_levels: in
     if tip["parent_run_id"] != parent:
         raise ParentMoved(run_id)
     tip_id: str = tip["id"]
-    if tip["state"] == "cancelled":
-        return tip_id
+    if tip["state"] in ("cancelled", "queued"):
+        return tip_id, tip["state"] == "queued"
     if tip["state"] in TERMINAL_STATES:
         raise RunTerminal(tip_id, tip["state"], "cancel")
     level = [tip_id]
@@ -162,4 +167,4 @@ def request_cancel(cur: Cursor, run_id: str, grace: timedelta, *, max_levels: in
         level = [r["id"] for r in fetch_all(cur, sql("cancel", "lock_live_children"), (level,))]
         if not level:
             break
-    return tip_id
+    return tip_id, False
