@@ -383,3 +383,27 @@ def test_cooperative_cancel_of_a_queued_run_cancels_it_at_once(client: Client) -
     info = client.cancel(waiting, grace=30)  # never started: nothing to clean up
     assert info.state == "cancelled"
     client.cancel(blocker)
+
+
+def test_async_client_events_updates_and_cooperative_cancel(client: Client, pg_dsn: str) -> None:
+    import asyncio
+
+    async def main() -> None:
+        async with continuum.AsyncClient(pg_dsn) as aclient:
+            run_id = await aclient.start(approver, 100)
+            assert await aclient.update(run_id, "approve", 10, timeout=30) == {"approved": [10]}
+            with pytest.raises(continuum.UpdateRejected):
+                await aclient.update(run_id, "approve", 500, timeout=30)
+            pub = await aclient.start(publisher, 0)
+            assert await aclient.get_event(pub, "stage", timeout=30) == "started"
+            assert await aclient.events(pub) == {"stage": "started"}
+            with pytest.raises(TimeoutError):
+                await aclient.get_event(pub, "n", timeout=0.2)
+            idle = await aclient.start(never_waits, None)
+            with pytest.raises(TimeoutError, match="withdrawn"):
+                await aclient.update(idle, "ask", 1, timeout=0.3)
+            await aclient.cancel(idle, grace=30)
+            with pytest.raises(continuum.RunCancelled):
+                await aclient.result(idle, timeout=30)
+
+    asyncio.run(main())
