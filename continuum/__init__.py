@@ -39,11 +39,14 @@ from continuum.engine.api import (
     wait_signal,
 )
 from continuum.engine.children import ChildRef, child, start_child, wait_child
+from continuum.engine.info import WorkflowInfo, WorkflowLogger, info, logger
+from continuum.engine.messages import Update, reject, reply, set_event, wait_update
 from continuum.engine.saga import compensate, compensate_all, unwrap
 from continuum.errors import (
     ActivityCancelled,
     ActivityContextError,
     ActivityFailed,
+    Cancelled,
     ChildFailed,
     ConfigurationError,
     ContinuumError,
@@ -63,6 +66,9 @@ from continuum.errors import (
     StaleTaskToken,
     SuspendLeakError,
     TaskTokenError,
+    UpdateAlreadyAnswered,
+    UpdateRejected,
+    UpdateTimeout,
     WorkflowContextError,
     WorkflowNotRegistered,
 )
@@ -113,6 +119,7 @@ __all__ = [
     "ActivityRef",
     "AsyncClient",
     "Backoff",
+    "Cancelled",
     "ChildFailed",
     "ChildRef",
     "Client",
@@ -140,9 +147,15 @@ __all__ = [
     "StaleTaskToken",
     "SuspendLeakError",
     "TaskTokenError",
+    "Update",
+    "UpdateAlreadyAnswered",
+    "UpdateRejected",
+    "UpdateTimeout",
     "Worker",
     "Workflow",
     "WorkflowContextError",
+    "WorkflowInfo",
+    "WorkflowLogger",
     "WorkflowNotRegistered",
     "__version__",
     "activity",
@@ -159,12 +172,17 @@ __all__ = [
     "heartbeat",
     "heartbeat_details",
     "hours",
+    "info",
+    "logger",
     "minutes",
     "now",
     "patched",
     "pure",
     "random",
+    "reject",
+    "reply",
     "seconds",
+    "set_event",
     "side_effect",
     "sleep",
     "start_activity",
@@ -175,5 +193,6 @@ __all__ = [
     "uuid4",
     "wait_child",
     "wait_signal",
+    "wait_update",
     "workflow",
 ]

@@ -26,11 +26,16 @@ The tree::
     ├── RunFailed                   ``Client.result`` on a failed run
     ├── RunCancelled                ``Client.result`` on a cancelled run
     ├── ResultTimeout               ``Client.result(timeout=)`` ran out (also a ``TimeoutError``)
+    ├── UpdateRejected              the workflow rejected ``Client.update`` (``continuum.reject``)
+    ├── UpdateTimeout               ``Client.update(timeout=)`` / ``get_event(timeout=)`` ran out
+    │                               (also a ``TimeoutError``)
+    ├── UpdateAlreadyAnswered       ``reply``/``reject`` on an update answered before
     └── Fenced                      a write lost its lease (internal; runtimes catch it)
 
 Engine control flow (suspend, continue-as-new) derives from ``BaseException`` and
 lives in :mod:`continuum.engine.control`, so ``except Exception`` in user code cannot
-swallow it.
+swallow it. :class:`Cancelled` (cooperative cancellation, delivered into a workflow) is
+a ``BaseException`` for the same reason, and is defined here because users catch it.
 
 Every class has a short stable ``code`` for logs and JSON output.
 """
@@ -298,6 +303,44 @@ class ForkError(ContinuumError):
     code = "fork_error"
 
 
+class UpdateRejected(ContinuumError):
+    """The workflow answered ``Client.update`` with ``continuum.reject(upd, reason)``."""
+
+    code = "update_rejected"
+
+    def __init__(self, reason: str, *, run_id: str = "", update: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.run_id = run_id
+        self.update = update
+
+
+class UpdateTimeout(ContinuumError, TimeoutError):
+    """``Client.update(timeout=)`` or ``Client.get_event(timeout=)`` ran out first."""
+
+    code = "update_timeout"
+
+
+class UpdateAlreadyAnswered(ContinuumError):
+    """``continuum.reply`` / ``continuum.reject`` on an update that was already answered."""
+
+    code = "update_already_answered"
+
+
+class Cancelled(BaseException):
+    """Cooperative cancellation, raised inside a workflow at its current or next wait.
+
+    ``Client.cancel(run_id, grace=...)`` delivers it. It is a ``BaseException`` so an
+    ``except Exception`` does not swallow it: catch it explicitly (``except
+    continuum.Cancelled:``) or use ``finally:`` to run cleanup effects, then return or
+    re-raise; the run ends ``cancelled``.
+    """
+
+    def __init__(self, message: str = "the run was cancelled", *, run_id: str = "") -> None:
+        super().__init__(message)
+        self.run_id = run_id
+
+
 class Fenced(ContinuumError):
     """A write was rejected because its lease (fencing token) is no longer current."""
 
@@ -308,6 +351,7 @@ __all__ = [
     "ActivityCancelled",
     "ActivityContextError",
     "ActivityFailed",
+    "Cancelled",
     "ChildFailed",
     "ConfigurationError",
     "ContinuumError",
@@ -328,6 +372,9 @@ __all__ = [
     "StaleTaskToken",
     "SuspendLeakError",
     "TaskTokenError",
+    "UpdateAlreadyAnswered",
+    "UpdateRejected",
+    "UpdateTimeout",
     "WorkflowContextError",
     "WorkflowNotRegistered",
 ]

@@ -2,8 +2,9 @@
 
 Enable it with ``plugins = ["continuum_lint.mypy"]`` in the mypy configuration. It checks:
 
-- workflow and activity inputs and results, ``wait_signal`` payloads (``type=`` or an
-  annotated assignment target) and ``continue_as_new`` inputs are JSON-serializable:
+- workflow and activity inputs and results, ``wait_signal``/``wait_update`` payloads
+  (``type=`` or an annotated assignment target), ``set_event`` values, ``reply`` values
+  and ``continue_as_new`` inputs are JSON-serializable:
   pydantic models, dataclasses, enums, ``str``/``int``/``float``/``bool``/``None`` and
   ``list``/``tuple``/``dict[str, ...]`` of those;
 - ``continuum.continue_as_new(x)`` matches the enclosing workflow's input type;
@@ -204,6 +205,17 @@ def _check_wait_signal(ctx: FunctionContext) -> Type:
     return ctx.default_return_type
 
 
+def _check_value_arg(what: str) -> Callable[[FunctionContext], Type]:
+    """``set_event(key, value)`` / ``reply(upd, value)``: the value must be JSON."""
+
+    def check(ctx: FunctionContext) -> Type:
+        if len(ctx.arg_types) > 1 and ctx.arg_types[1]:
+            _check_payload(ctx, ctx.arg_types[1][0], what)
+        return ctx.default_return_type
+
+    return check
+
+
 _Ctx = TypeVar("_Ctx", FunctionContext, MethodContext)
 
 
@@ -232,8 +244,12 @@ class ContinuumPlugin(Plugin):
             return _guarded(_check_child)
         if _continuum_name(fullname, frozenset({"continue_as_new"})):
             return _guarded(_check_continue_as_new)
-        if _continuum_name(fullname, frozenset({"wait_signal"})):
+        if _continuum_name(fullname, frozenset({"wait_signal", "wait_update"})):
             return _guarded(_check_wait_signal)
+        if _continuum_name(fullname, frozenset({"set_event"})):
+            return _guarded(_check_value_arg("event value"))
+        if _continuum_name(fullname, frozenset({"reply"})):
+            return _guarded(_check_value_arg("update reply"))
         return None
 
     def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:

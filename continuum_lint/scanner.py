@@ -33,6 +33,7 @@ from continuum_lint.model import FunctionInfo, ModuleInfo
 from continuum_lint.names import BindingKind
 from continuum_lint.rules import ALL_RULES
 from continuum_lint.rules.base import Context, Rule, Target, TargetKind
+from continuum_lint.rules.workflow_only import activity_findings
 from continuum_lint.trust import (
     CLIENT_TYPES,
     RULE_OWNED,
@@ -61,21 +62,24 @@ _LITERAL_VALUES = (str, bytes, int, float)
 
 
 _DEFINES = re.compile(
-    r"@\s*[\w.]*\b(?:workflow|pure)\b"  # @continuum.workflow, @workflow(...), @pure
-    r"|\b(?:workflow|pure)\s+as\s+\w"  # from continuum import workflow as wf
-    r"|=\s*[\w.]*\b(?:workflow|pure)\s*$"  # wf = continuum.workflow
+    r"@\s*[\w.]*\b(?:workflow|pure|activity)\b"  # @continuum.workflow, @workflow(...), @pure
+    r"|\b(?:workflow|pure|activity)\s+as\s+\w"  # from continuum import workflow as wf
+    r"|=\s*[\w.]*\b(?:workflow|pure|activity)\s*$"  # wf = continuum.workflow
     r"|import\s+\*",
     re.MULTILINE,
 )
 
 
 def might_define_checked_code(source: str) -> bool:
-    """The cheap textual pre-check: can this file define a workflow or @pure helper?
+    """The cheap textual pre-check: can this file define a workflow, a @pure helper or an
+    activity (whose body CNT116 checks)?
 
     A substring test first (most files stop here), then one regular expression for a
     decorator or alias; only files that pass are parsed.
     """
-    if "continuum" not in source or ("workflow" not in source and "pure" not in source):
+    if "continuum" not in source or (
+        "workflow" not in source and "pure" not in source and "activity" not in source
+    ):
         return False
     return _DEFINES.search(source) is not None
 
@@ -165,6 +169,14 @@ class Scanner:
             for raw in self.verdict(root):
                 finding = report(raw, root.name, root_hop, path)
                 found.setdefault((finding.line, finding.col, finding.code), finding)
+        for function in info.functions.values():
+            if function.kind == "activity":
+                ctx = Context(info, function, self.config, lambda c: self.classify(c, info))
+                activity_findings(ctx)
+                hop = Hop(function.name, path, function.line, 0)
+                for raw in ctx.found:
+                    finding = report(raw, function.name, hop, path)
+                    found.setdefault((finding.line, finding.col, finding.code), finding)
         return sorted(found.values(), key=lambda f: (f.line, f.col, f.code))
 
     def _module_at(self, file: Path) -> ModuleInfo | None:

@@ -28,6 +28,14 @@ WORKFLOW_API: frozenset[str] = frozenset(
         "start_child",
         "wait_child",
         "continue_as_new",
+        "set_event",
+        "wait_update",
+        "reply",
+        "reject",
+        "info",
+        "logger",
+        "Update",
+        "Cancelled",
         "seconds",
         "minutes",
         "hours",
@@ -42,7 +50,18 @@ CLIENT_TYPES: frozenset[str] = frozenset({"Client", "AsyncClient"})
 DECORATORS: frozenset[str] = frozenset({"workflow", "pure", "activity"})
 
 SUSPENDING_API: frozenset[str] = WORKFLOW_API - frozenset(
-    {"seconds", "minutes", "hours", "days", "compensation", "unwrap"}
+    {
+        "seconds",
+        "minutes",
+        "hours",
+        "days",
+        "compensation",
+        "unwrap",
+        "info",
+        "logger",
+        "Update",
+        "Cancelled",
+    }
 )
 """Workflow-side calls that may raise the engine's suspend/continue signal (a BaseException)."""
 

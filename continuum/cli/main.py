@@ -58,7 +58,22 @@ class _LazyGroup(click.Group):
                 return None  # that part of Continuum is not in this build
             raise
         command = getattr(module, target[1], None)
+        if isinstance(command, click.Group):
+            for extra in _extra_subcommands(name):
+                command.add_command(extra)
         return command if isinstance(command, click.Command) else None
+
+
+# Groups whose subcommands live in more than one module: (module) adding to group name.
+_EXTENSIONS: dict[str, tuple[str, ...]] = {"runs": ("continuum.cli.message_commands",)}
+
+
+def _extra_subcommands(group: str) -> list[click.Command]:
+    found: list[click.Command] = []
+    for module_name in _EXTENSIONS.get(group, ()):
+        module = importlib.import_module(module_name)
+        found.extend(getattr(module, "SUBCOMMANDS", {}).get(group, []))
+    return found
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

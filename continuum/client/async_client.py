@@ -14,26 +14,30 @@ and encoded exactly as ``Client`` does (``continuum.client.requests``), before a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from psycopg_pool import AsyncConnectionPool
 
+from continuum import payloads
 from continuum.client import completion, requests
+from continuum.client.answers import answer_of, settled
 from continuum.client.async_waiting import FinishListener, wait_for_terminal
 from continuum.db.config import DatabaseConfig, validate_dsn
 from continuum.db.pool import unavailable
 from continuum.definitions.versions import VersionRegistry
 from continuum.definitions.workflow import Workflow
-from continuum.errors import ConfigurationError
+from continuum.errors import ConfigurationError, UpdateTimeout
 from continuum.journal.postgres.async_journal import AsyncPostgresJournal
-from continuum.models import Page, RunInfo
+from continuum.journal.records import UpdateStatus
+from continuum.models import TERMINAL_STATES, Page, RunInfo
 from continuum.runtime.instance import ensure_schema, uses_embedded
 from continuum.validation import check_name, check_run_id
 
 _NAME = "AsyncClient"
+T = TypeVar("T")
 
 
 def _not_in_workflow(operation: str) -> None:
@@ -161,11 +165,69 @@ class AsyncClient:
         encoded = requests.signal_payload(name, payload, _NAME)
         await (await self._journal_open()).send_signal(run_id, name, encoded)
 
-    async def cancel(self, run_id: str) -> RunInfo:
-        """Cancel the run (its chain's tip) and its live descendants."""
+    async def cancel(self, run_id: str, grace: timedelta | float | None = None) -> RunInfo:
+        """Cancel the run (its chain's tip) and its live descendants; with ``grace``
+        cooperatively, as ``Client.cancel``."""
         _not_in_workflow("cancel")
         check_run_id(run_id, operation=f"{_NAME}.cancel")
-        return await (await self._journal_open()).cancel(run_id)
+        journal = await self._journal_open()
+        if grace is None:
+            return await journal.cancel(run_id)
+        delta = grace if isinstance(grace, timedelta) else timedelta(seconds=grace)
+        return await journal.cancel(run_id, delta)
+
+    async def get_event(self, run_id: str, key: str, timeout: float | None = None) -> Any:
+        """``Client.get_event`` on asyncio: waits (polling) until the key is set."""
+        _not_in_workflow("get_event")
+        check_run_id(run_id, operation=f"{_NAME}.get_event")
+        check_name(key, what="the event key", operation=f"{_NAME}.get_event")
+        journal = await self._journal_open()
+
+        async def check() -> tuple[bool, Any] | None:
+            found = await journal.get_event(run_id, key)
+            return found if found[0] else None
+
+        got = await poll_until(check, timeout)
+        if got is None:
+            raise UpdateTimeout(
+                f"run {run_id!r} did not set event {key!r} within {timeout:g}s "
+                f"({_NAME}.get_event); check `continuum runs events` for what it published"
+            )
+        return got[1]
+
+    async def events(self, run_id: str) -> dict[str, Any]:
+        """Every event the run's chain published, by key."""
+        _not_in_workflow("events")
+        check_run_id(run_id, operation=f"{_NAME}.events")
+        return await (await self._journal_open()).events(run_id)
+
+    async def update(
+        self,
+        run_id: str,
+        name: str,
+        payload: Any = None,
+        timeout: float | None = None,
+        *,
+        type: Any = None,
+    ) -> Any:
+        """``Client.update`` on asyncio: the reply, or ``UpdateRejected`` /
+        ``RunTerminal`` / ``UpdateTimeout`` (the answer is polled for)."""
+        _not_in_workflow("update")
+        check_run_id(run_id, operation=f"{_NAME}.update")
+        check_name(name, what="the update name", operation=f"{_NAME}.update")
+        encoded = payloads.encode(payload, what=f"payload of update {name!r}")
+        journal = await self._journal_open()
+        update_id, _tip = await journal.send_update(run_id, name, encoded)
+
+        async def check() -> UpdateStatus | None:
+            status = await journal.update_status(update_id)
+            return status if settled(status) else None
+
+        status = await poll_until(check, timeout) or await journal.update_status(update_id)
+        withdrawn = False
+        if status.status is None and status.run_state not in TERMINAL_STATES:
+            withdrawn = await journal.withdraw_update(update_id)
+        return answer_of(status, name, type, _Withdrawn(withdrawn))
 
     async def result(self, run_id: str, timeout: float | None = None) -> Any:
         """Wait for the chain's final result; ``RunFailed``, ``RunCancelled``,
@@ -271,3 +333,30 @@ class AsyncClient:
 
     def __repr__(self) -> str:
         return f"<AsyncClient instance={self.instance_name!r} namespace={self.namespace!r}>"
+
+
+class _Withdrawn:
+    """``answer_of``'s withdraw hook once the async caller already tried to withdraw."""
+
+    def __init__(self, withdrawn: bool) -> None:
+        self.withdrawn = withdrawn
+
+    def withdraw_update(self, update_id: int) -> bool:
+        return self.withdrawn
+
+
+async def poll_until(check: Callable[[], Awaitable[T | None]], timeout: float | None) -> T | None:
+    """Await ``check`` until it returns a value (first every 10 ms, backing off to
+    250 ms); ``None`` once ``timeout`` seconds have passed."""
+    loop = asyncio.get_running_loop()
+    deadline = None if timeout is None else loop.time() + timeout
+    delay = 0.01
+    while True:
+        found = await check()
+        if found is not None:
+            return found
+        remaining = None if deadline is None else deadline - loop.time()
+        if remaining is not None and remaining <= 0:
+            return None
+        await asyncio.sleep(delay if remaining is None else min(delay, remaining))
+        delay = min(delay * 2, 0.25)

@@ -21,6 +21,7 @@ from typing import Any
 from continuum.client import requests
 from continuum.client.base import not_in_workflow
 from continuum.client.completion import finish_by_token
+from continuum.client.messages import MessagesMixin
 from continuum.client.queues import QueueMixin
 from continuum.client.schedules import ScheduleMixin
 from continuum.client.waiting import wait_for_terminal
@@ -38,7 +39,7 @@ _not_in_workflow = not_in_workflow
 IF_EXISTS = requests.IF_EXISTS
 
 
-class Client(ScheduleMixin, QueueMixin):
+class Client(ScheduleMixin, QueueMixin, MessagesMixin):
     """A connection to one Continuum instance (a database), thread-safe.
 
     ``dsn=None`` resolves ``$CONTINUUM_DATABASE_URL``, else the embedded server (which is
@@ -150,11 +151,22 @@ class Client(ScheduleMixin, QueueMixin):
         encoded = requests.signal_payload(name, payload)
         self.journal.send_signal(run_id, name, encoded)
 
-    def cancel(self, run_id: str) -> RunInfo:
-        """Cancel the run (its chain's tip) and its live descendants; terminal ``cancelled``."""
+    def cancel(self, run_id: str, grace: timedelta | float | None = None) -> RunInfo:
+        """Cancel the run (its chain's tip) and its live descendants; terminal ``cancelled``.
+
+        Without ``grace`` the cancel is immediate. With ``grace`` (a timedelta or
+        seconds) it is cooperative: ``continuum.Cancelled`` is raised inside each run of
+        the tree at its current or next wait, cleanup in ``except``/``finally`` runs, and
+        the run ends ``cancelled`` when the workflow returns or re-raises — or is
+        hard-cancelled once ``grace`` has passed. The returned record is the state right
+        after the request (still ``running``/``suspended`` for a cooperative cancel).
+        """
         _not_in_workflow("cancel")
         check_run_id(run_id, operation="Client.cancel")
-        return self.journal.cancel(run_id)
+        if grace is None:
+            return self.journal.cancel(run_id)
+        delta = grace if isinstance(grace, timedelta) else timedelta(seconds=grace)
+        return self.journal.cancel(run_id, delta)
 
     def result(self, run_id: str, timeout: float | None = None) -> Any:
         """Wait for the chain's final result and return it (decoded when the flow is known).
@@ -239,6 +251,7 @@ class Client(ScheduleMixin, QueueMixin):
     # -- lifecycle --------------------------------------------------------------------
     def close(self) -> None:
         """Release the connection pool (shared with other clients of the same instance)."""
+        self._stop_listening()
         if self._inst is not None:
             instances.release(self._inst)
             self._inst = None

@@ -10,7 +10,7 @@ from continuum.engine import events as ev_types
 from continuum.engine.context import RunContext
 from continuum.engine.control import ContinueAsNew, Suspend
 from continuum.engine.types import ActivationHost, ActivationInput, ActivationResult, Outcome
-from continuum.errors import ContinuumError, SuspendLeakError
+from continuum.errors import Cancelled, ContinuumError, SuspendLeakError
 
 
 def error_payload(exc: BaseException) -> dict[str, Any]:
@@ -55,19 +55,39 @@ def activate(
                 "workflow": flow.name,
                 "version_hash": flow.version_hash,
                 "input": inp.input,
+                # What continuum.info() reports, so offline replay reports the same.
+                "namespace": inp.namespace,
+                "parent_run_id": inp.parent_run_id,
+                "correlation_id": inp.correlation_id or inp.run_id,
+                "attempt": inp.attempt,
             },
         )
-    if inp.cancel_requested:
+    if inp.cancel_requested and (inp.cancel_deadline is None or inp.cancel_deadline <= inp.now):
+        # Immediate cancel, or a cooperative one whose grace ran out: hard cancel.
         result.outcome = Outcome("cancelled")
         return result
     with ctx:
         try:
             value = flow.fn(flow.decode_input(inp.input)) if flow.takes_input else flow.fn()  # type: ignore[call-arg]
             ctx.check_alive()
+            if ctx.cancel_delivered:
+                # The workflow cleaned up and returned: a cancelled run has no result.
+                result.outcome = Outcome("cancelled")
+                return result
             _leftover_commands(ctx)
             encoded = flow.encode_result(value)
             ctx.record(ev_types.RUN_COMPLETED, {"result": encoded})
             result.outcome = Outcome("completed", result=encoded)
+        except Cancelled:
+            if ctx.fatal is not None:
+                _fail(ctx, ctx.fatal)
+            elif ctx.suspended is not None:
+                # Cancelled raced a suspend that was swallowed: the suspend leak wins.
+                _fail(ctx, SuspendLeakError(f"run {ctx.run_id}: suspend swallowed"))
+            elif ctx.cancel_delivered:
+                result.outcome = Outcome("cancelled")
+            else:
+                _fail(ctx, Cancelled("continuum.Cancelled raised without a cancel request"))
         except Suspend as s:
             if ctx.fatal is not None:
                 _fail(ctx, ctx.fatal)

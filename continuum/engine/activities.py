@@ -135,7 +135,7 @@ def schedule(
 
 def resolution(ctx: RunContext, seq: int, kind: str, name: str) -> Any:
     """The journaled outcome of the activity scheduled at ``seq``, or ``None`` if pending."""
-    res = ctx.resolutions.get(seq)
+    res = ctx.journaled(seq)
     if res is not None:
         return res
     done = ctx.finished_tasks.get(seq)

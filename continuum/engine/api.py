@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import random as _random
 import uuid as _uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, NoReturn, TypeVar, get_type_hints
 
@@ -18,7 +18,8 @@ from continuum.engine import events as ev_types
 from continuum.engine.context import RunContext, Site, call_site, current_context
 from continuum.engine.control import ContinueAsNew
 from continuum.engine.types import TimerSpec
-from continuum.errors import SignalTimeout
+from continuum.errors import PayloadError, SignalTimeout
+from continuum.validation import check_name
 
 T = TypeVar("T")
 
@@ -40,7 +41,7 @@ def sleep(duration: timedelta | float) -> None:
             ev_types.TIMER_STARTED, {"fire_at": fire_at.isoformat()}, key=key, site=site
         )
         ctx.result.new_timers.append(TimerSpec(ev.seq, fire_at))
-    if ev.seq in ctx.resolutions:
+    if ctx.journaled(ev.seq) is not None:
         return
     due = _fire_at(ev)
     if due is not None and due <= ctx.now:
@@ -55,66 +56,94 @@ def _received(ctx: RunContext, name: str, payload: Any, type: Any) -> Any:
     return payloads.decode(payload, type, what=f"payload of signal {name!r}")
 
 
-def wait_signal(name: str, timeout: timedelta | float | None = None, *, type: Any = None) -> Any:
+def _signal_names(name: str | Sequence[str]) -> list[str]:
+    names = [name] if isinstance(name, str) else list(name)
+    if not names:
+        raise PayloadError("wait_signal needs a signal name or a non-empty list of names")
+    for n in names:
+        check_name(n, what="the signal name", operation="continuum.wait_signal")
+    return names
+
+
+def wait_signal(
+    name: str | Sequence[str], timeout: timedelta | float | None = None, *, type: Any = None
+) -> Any:
     """Wait for the next signal called ``name`` and return its payload.
 
     Signals wait in the run's durable mailbox until a matching ``wait_signal`` takes
     them, oldest first, so a signal sent before the wait is not lost. With ``timeout``
     the wait raises :class:`SignalTimeout` once the journaled deadline passes.
     ``type=`` decodes the payload (e.g. to a pydantic model).
+
+    With a list of names (``wait_signal(["approve", "deny"])``) it returns
+    ``(name, payload)`` for whichever arrives first; buffered ones in arrival order.
     """
+    many = not isinstance(name, str)
+    names = _signal_names(name)
+    target = "|".join(names)
     ctx = current_context()
     site = call_site()
-    ev, key = ctx.command("signal", name, site)
+    ev, key = ctx.command("signal", target, site)
+    got: Any = None
     if ev is None:
-        sig = ctx.take_signal(name)
+        sig = ctx.take_signal(names)
         if sig is not None:
             # Fast path: the signal is already here, so no wait and no timer are journaled.
             got = ctx.record(
                 ev_types.SIGNAL_RECEIVED,
-                {"name": name, "payload": sig.payload, "signal_id": sig.id},
+                {"name": sig.name, "payload": sig.payload, "signal_id": sig.id},
                 key=key,
                 site=site,
             )
             ctx.result.consumed_signals.append((sig.id, got.seq))
-            ctx.emit("signal.received", {"signal": name})
-            return _received(ctx, name, sig.payload, type)
-        data: dict[str, Any] = {"name": name, "timeout_at": None}
-        if timeout is not None:
-            delta = timeout if isinstance(timeout, timedelta) else timedelta(seconds=timeout)
-            data["timeout_at"] = (ctx.now + delta).isoformat()
-        ev = ctx.record(ev_types.SIGNAL_AWAITED, data, key=key, site=site)
-        if data["timeout_at"] is not None:
-            ctx.result.new_timers.append(TimerSpec(ev.seq, ctx.now + delta))
-    if ev.type == ev_types.SIGNAL_RECEIVED:
-        return _received(ctx, name, ev.data.get("payload"), type)
-    res = ctx.resolutions.get(ev.seq)
+            ctx.emit("signal.received", {"signal": sig.name})
+        else:
+            data: dict[str, Any] = {"name": target, "timeout_at": None}
+            if timeout is not None:
+                delta = timeout if isinstance(timeout, timedelta) else timedelta(seconds=timeout)
+                data["timeout_at"] = (ctx.now + delta).isoformat()
+            ev = ctx.record(ev_types.SIGNAL_AWAITED, data, key=key, site=site)
+            if data["timeout_at"] is not None:
+                ctx.result.new_timers.append(TimerSpec(ev.seq, ctx.now + delta))
+    elif ev.type == ev_types.SIGNAL_RECEIVED:
+        got = ev
+    if got is None:
+        assert ev is not None
+        got = _await_signal(ctx, ev, names, target)
+    received = str(got.data.get("name", target))
+    value = _received(ctx, received, got.data.get("payload"), type)
+    return (received, value) if many else value
+
+
+def _await_signal(ctx: RunContext, ev: Any, names: list[str], target: str) -> Any:
+    """The resolution of the journaled wait ``ev``: a signal, or SignalTimeout."""
+    res = ctx.journaled(ev.seq)
     if res is None:
         deadline = _fire_at(ev)
-        sig = ctx.take_signal(name)
+        sig = ctx.take_signal(names)
         if sig is not None:
             res = ctx.record(
                 ev_types.SIGNAL_RECEIVED,
-                {"name": name, "payload": sig.payload, "signal_id": sig.id},
+                {"name": sig.name, "payload": sig.payload, "signal_id": sig.id},
                 ref_seq=ev.seq,
             )
             ctx.result.consumed_signals.append((sig.id, res.seq))
-            ctx.emit("signal.received", {"signal": name})
+            ctx.emit("signal.received", {"signal": sig.name})
             if deadline is not None:
                 ctx.result.fired_timers.append(ev.seq)
         elif deadline is not None and deadline <= ctx.now:
-            res = ctx.record(ev_types.SIGNAL_TIMED_OUT, {"name": name}, ref_seq=ev.seq)
+            res = ctx.record(ev_types.SIGNAL_TIMED_OUT, {"name": target}, ref_seq=ev.seq)
             ctx.result.fired_timers.append(ev.seq)
-            ctx.emit("signal.timed_out", {"signal": name})
+            ctx.emit("signal.timed_out", {"signal": target})
         else:
-            ctx.suspend(f"signal {name!r}")
+            ctx.suspend(f"signal {target!r}")
     if res.type == ev_types.SIGNAL_TIMED_OUT:
         raise SignalTimeout(
-            f"signal {name!r} did not arrive before its timeout "
+            f"signal {target!r} did not arrive before its timeout "
             f"({ev.data.get('timeout_at')}) in run {ctx.run_id}",
-            signal=name,
+            signal=target,
         )
-    return _received(ctx, name, res.data.get("payload"), type)
+    return res
 
 
 def _value(kind: str, target: str, produce: Callable[[], Any], annotation: Any, site: Site) -> Any:

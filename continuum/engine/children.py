@@ -79,7 +79,7 @@ def _start(
 
 def _wait(ctx: RunContext, ref: ChildRef[R]) -> R:
     ctx.check_alive()
-    res = ctx.resolutions.get(ref.seq)
+    res = ctx.journaled(ref.seq)
     if res is None:
         done = ctx.finished_children.get(ref.run_id)
         if done is None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import sys
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from datetime import datetime
 from types import FrameType
 from typing import Any, NoReturn
 
+from continuum.engine import events as ev_types
 from continuum.engine.control import Suspend
 from continuum.engine.events import TERMINAL_EVENTS, CommandKey, Event, describe_command
 from continuum.engine.types import (
@@ -25,10 +26,11 @@ from continuum.engine.types import (
     ActivationResult,
     ChildOutcome,
     MailboxSignal,
+    MailboxUpdate,
     Outcome,
     TaskOutcome,
 )
-from continuum.errors import ReplayDriftError, SuspendLeakError, WorkflowContextError
+from continuum.errors import Cancelled, ReplayDriftError, SuspendLeakError, WorkflowContextError
 
 Site = tuple[str, int, str, int]
 """``(qualname, line offset in function, file, absolute line)`` of a call site."""
@@ -102,11 +104,18 @@ class RunContext:
         self.last_seq = inp.last_seq
         self.commands: list[Event] = []
         self.resolutions: dict[int, Event] = {}
+        self.answered_updates: set[int] = set()
+        # Seq of a journaled cooperative-cancel delivery that replay has not reached yet.
+        self.cancel_marker: int | None = None
         for ev in inp.events:
             if ev.ref_seq is not None:
                 self.resolutions[ev.ref_seq] = ev
             elif ev.key is not None:
                 self.commands.append(ev)
+                if ev.type in (ev_types.UPDATE_REPLIED, ev_types.UPDATE_REJECTED):
+                    self.answered_updates.add(int(ev.data.get("update_id", 0)))
+            elif ev.type == ev_types.CANCEL_DELIVERED and self.cancel_marker is None:
+                self.cancel_marker = ev.seq
         self.n_commands = len(self.commands)
         # Re-executing a finished run (golden files, paranoid checks, compatibility
         # checks) is replay all the way to the end, past its last command too.
@@ -118,6 +127,15 @@ class RunContext:
         self.mailbox: dict[str, deque[MailboxSignal]] = {}
         for sig in inp.signals:
             self.mailbox.setdefault(sig.name, deque()).append(sig)
+        self.update_box: dict[str, deque[MailboxUpdate]] = {}
+        for upd in inp.updates:
+            self.update_box.setdefault(upd.name, deque()).append(upd)
+        # A cooperative cancel this activation may deliver: requested, still within its
+        # grace, and not delivered in an earlier activation.
+        self.cancel_live = (
+            inp.cancel_requested and inp.cancel_deadline is not None and self.cancel_marker is None
+        )
+        self.cancel_delivered = False
         self.suspended: Suspend | None = None
         self.fatal: BaseException | None = None
         self.pending_compensations: list[Any] = []  # ActivityRef, most recent last
@@ -193,10 +211,42 @@ class RunContext:
         return ev
 
     def suspend(self, waiting_on: str) -> NoReturn:
-        """Block the workflow: nothing it waits for has happened yet."""
+        """Block the workflow: nothing it waits for has happened yet.
+
+        A cooperative cancel requested for this run is delivered here instead (once):
+        the delivery is journaled, and :class:`Cancelled` raised at this wait.
+        """
+        if self.cancel_live and not self.replaying and self.suspended is None:
+            self.cancel_live = False
+            marker = self.record(ev_types.CANCEL_DELIVERED, {"waiting_on": waiting_on})
+            self.cancel_marker = marker.seq
+            self.deliver_cancel()
         exc = Suspend(waiting_on)
         self.suspended = exc
         raise exc
+
+    def journaled(self, seq: int) -> Event | None:
+        """The journaled resolution of the wait command at ``seq``, or ``None``.
+
+        While replay has not yet reached a journaled cancel delivery, a wait whose
+        resolution is missing (or was journaled only after the delivery) is the wait the
+        cancel interrupted: :class:`Cancelled` is raised again, before any live data
+        (a fired timer, a finished task, a new signal) could resolve it differently.
+        """
+        res = self.resolutions.get(seq)
+        marker = self.cancel_marker
+        if marker is not None and not self.cancel_delivered and (res is None or res.seq > marker):
+            self.deliver_cancel()
+        return res
+
+    def deliver_cancel(self) -> NoReturn:
+        """Raise :class:`Cancelled` into the workflow (live or on replay)."""
+        self.cancel_delivered = True
+        raise Cancelled(
+            f"run {self.run_id} was cancelled (Client.cancel with grace); clean up in "
+            "`except continuum.Cancelled:` or `finally:`, then return or re-raise",
+            run_id=self.run_id,
+        )
 
     def check_alive(self) -> None:
         """Refuse to continue once a suspend was swallowed or drift was found."""
@@ -244,9 +294,20 @@ class RunContext:
         raise err
 
     # -- mailbox ------------------------------------------------------------------
-    def take_signal(self, name: str) -> MailboxSignal | None:
-        """The oldest undelivered signal called ``name``, removed from the mailbox."""
-        queue = self.mailbox.get(name)
+    def take_signal(self, name: str | Sequence[str]) -> MailboxSignal | None:
+        """The oldest undelivered signal called ``name`` (or any of several names, in
+        arrival order), removed from the mailbox."""
+        names = [name] if isinstance(name, str) else list(name)
+        best: deque[MailboxSignal] | None = None
+        for n in names:
+            queue = self.mailbox.get(n)
+            if queue and (best is None or queue[0].id < best[0].id):
+                best = queue
+        return best.popleft() if best is not None else None
+
+    def take_update(self, name: str) -> MailboxUpdate | None:
+        """The oldest update request called ``name`` not yet accepted, removed."""
+        queue = self.update_box.get(name)
         if queue:
             return queue.popleft()
         return None

@@ -24,6 +24,11 @@ SIDE_EFFECT = "side_effect"
 PATCHED = "patched"
 CHILD_STARTED = "child_started"
 RUN_CONTINUED_AS_NEW = "run_continued_as_new"
+EVENT_SET = "event_set"
+UPDATE_AWAITED = "update_awaited"
+UPDATE_RECEIVED = "update_received"  # a command on the fast path, else a resolution
+UPDATE_REPLIED = "update_replied"
+UPDATE_REJECTED = "update_rejected"
 
 # Resolution event types.
 ACTIVITY_COMPLETED = "activity_completed"
@@ -32,6 +37,7 @@ COMPENSATION_COMPLETED = "compensation_completed"
 COMPENSATION_FAILED = "compensation_failed"
 TIMER_FIRED = "timer_fired"
 SIGNAL_TIMED_OUT = "signal_timed_out"
+UPDATE_TIMED_OUT = "update_timed_out"
 CHILD_COMPLETED = "child_completed"
 CHILD_FAILED = "child_failed"
 CHILD_CANCELLED = "child_cancelled"
@@ -41,6 +47,8 @@ RUN_STARTED = "run_started"
 RUN_COMPLETED = "run_completed"
 RUN_FAILED = "run_failed"
 RUN_CANCELLED = "run_cancelled"
+# Cooperative cancellation reached the workflow (data: ``at_seq``, the wait it interrupted).
+CANCEL_DELIVERED = "cancel_delivered"
 
 TERMINAL_EVENTS = frozenset({RUN_COMPLETED, RUN_FAILED, RUN_CANCELLED, RUN_CONTINUED_AS_NEW})
 

@@ -10,7 +10,10 @@ RunContext` builds from ``ActivationInput.events``:
    every effect is matched against;
 2. the *resolution* events (those carrying ``ref_seq``), by the seq they resolve (a later
    one for the same ``ref_seq`` wins);
-3. whether the last event is terminal (re-executing a finished history).
+3. whether the last event is terminal (re-executing a finished history);
+4. where a cooperative cancel was delivered (``cancel_delivered`` markers, SPEC §13): a
+   marker has neither a command nor a ``ref_seq``, but replay raises ``Cancelled`` at
+   the wait it interrupted, so it is kept like a command.
 
 Everything else is a lifecycle marker replay skips (``run_started``, ...). Saga stacks,
 ``patched()`` decisions, open children and mailbox positions are not separate state: the
@@ -21,7 +24,7 @@ resolution has not been journaled yet).
 
 The snapshot
 ------------
-:func:`compact` keeps exactly the events of kinds 1 and 2, in order, plus the last
+:func:`compact` keeps exactly the events of kinds 1, 2 and 4, in order, plus the last
 event (for 3), and drops the rest. ``RunContext`` built from
 ``compact(events[:k]) + events[k:]`` therefore holds the same command list, the same
 resolution map and the same terminal flag as one built from ``events`` — so the
@@ -41,7 +44,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from continuum.engine.events import Event
+from continuum.engine.events import CANCEL_DELIVERED, Event
 
 FORMAT_VERSION = 1
 """The snapshot document format this code writes."""
@@ -64,7 +67,11 @@ def compact(events: Sequence[Event]) -> list[Event]:
     """The events replay reads (commands and resolutions, in order), plus the last one."""
     if not events:
         return []
-    kept = [ev for ev in events[:-1] if ev.command is not None or ev.ref_seq is not None]
+    kept = [
+        ev
+        for ev in events[:-1]
+        if ev.command is not None or ev.ref_seq is not None or ev.type == CANCEL_DELIVERED
+    ]
     kept.append(events[-1])
     return kept
 

@@ -25,6 +25,15 @@ class MailboxSignal:
 
 
 @dataclass(slots=True)
+class MailboxUpdate:
+    """An update request not yet accepted by the workflow (``Client.update``)."""
+
+    id: int
+    name: str
+    payload: Any
+
+
+@dataclass(slots=True)
 class TaskOutcome:
     """The finished (not yet journaled) outcome of an activity task."""
 
@@ -60,6 +69,14 @@ class ActivationInput:
     finished_tasks: dict[int, TaskOutcome] = field(default_factory=dict)
     finished_children: dict[str, ChildOutcome] = field(default_factory=dict)
     cancel_requested: bool = False
+    # Cooperative cancellation (``cancel(grace=)``): until this moment Cancelled is
+    # delivered into the workflow; None (with cancel_requested) cancels at once.
+    cancel_deadline: datetime | None = None
+    updates: list[MailboxUpdate] = field(default_factory=list)
+    namespace: str = "default"
+    parent_run_id: str | None = None
+    correlation_id: str = ""
+    attempt: int = 1
     depth: int = 0
     max_child_depth: int = 10
     instance: str = "default"
@@ -135,6 +152,10 @@ class ActivationResult:
     new_children: list[ChildSpec] = field(default_factory=list)
     idempotent_results: list[tuple[str, str, Any]] = field(default_factory=list)
     telemetry: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    event_writes: list[tuple[str, Any, int]] = field(default_factory=list)  # key, value, seq
+    accepted_updates: list[tuple[int, int]] = field(default_factory=list)  # (update id, seq)
+    # (update id, "replied" | "rejected", reply value or rejection reason)
+    update_answers: list[tuple[int, str, Any]] = field(default_factory=list)
     fatal: BaseException | None = None  # drift or suspend leak, for replay tooling
 
     @property

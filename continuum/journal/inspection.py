@@ -56,6 +56,17 @@ class ChildRef:
 
 
 @dataclass(slots=True, frozen=True)
+class PendingUpdate:
+    """An update request not answered yet (``accepted``: the workflow holds it)."""
+
+    id: int
+    name: str
+    payload: Any
+    inserted_at: datetime | None
+    accepted: bool
+
+
+@dataclass(slots=True, frozen=True)
 class RunDetail:
     """What an operator sees of a run beyond :class:`~continuum.models.RunInfo`."""
 
@@ -72,6 +83,9 @@ class RunDetail:
     timers: list[PendingTimer] = field(default_factory=list)
     tasks: list[OpenTask] = field(default_factory=list)
     children: list[ChildRef] = field(default_factory=list)
+    # SPEC §13: what the run's chain published, and update requests not yet answered.
+    events: dict[str, Any] = field(default_factory=dict)
+    updates: list[PendingUpdate] = field(default_factory=list)
 
 
 CallSite = tuple[str, str, int]

@@ -24,11 +24,12 @@ from continuum.engine.types import (
     ActivationResult,
     ChildOutcome,
     MailboxSignal,
+    MailboxUpdate,
     TaskOutcome,
 )
-from continuum.errors import Fenced, RunNotFound, RunTerminal
+from continuum.errors import ConfigurationError, Fenced, RunNotFound, RunTerminal
 from continuum.journal.notices import emit_cancelled
-from continuum.journal.records import Lease, NewRun, TaskFinish, TaskLease
+from continuum.journal.records import Lease, NewRun, TaskFinish, TaskLease, UpdateStatus
 from continuum.models import TERMINAL_STATES, RunInfo, RunState
 
 
@@ -53,6 +54,8 @@ class _Run:
     continued_to_run_id: str | None = None
     depth: int = 0
     cancel_requested_at: datetime | None = None
+    cancel_grace_until: datetime | None = None
+    attempt: int = 1
     started_at: datetime | None = None
     finished_at: datetime | None = None
     last_seq: int = 0
@@ -66,6 +69,17 @@ class _Signal:
     name: str
     payload: Any
     consumed: bool = False
+
+
+@dataclass
+class _Update:
+    id: int
+    run_id: str
+    name: str
+    payload: Any
+    accepted_seq: int | None = None
+    status: str | None = None  # replied | rejected
+    answer: Any = None
 
 
 @dataclass
@@ -105,6 +119,8 @@ class MemoryJournal:
         self._lock = threading.RLock()
         self._runs: dict[str, _Run] = {}
         self._signals: list[_Signal] = []
+        self._updates: dict[int, _Update] = {}
+        self._run_events: dict[tuple[str, str], Any] = {}
         self._tasks: dict[int, _Task] = {}
         self._timers: dict[tuple[str, int], tuple[datetime, bool]] = {}
         self._results: dict[tuple[str, str], Any] = {}
@@ -266,6 +282,11 @@ class MemoryJournal:
                 for s in self._signals
                 if s.run_id == run.id and not s.consumed
             ]
+            updates = [
+                MailboxUpdate(u.id, u.name, u.payload)
+                for u in self._updates.values()
+                if u.run_id == run.id and u.accepted_seq is None
+            ]
             return ActivationInput(
                 run_id=run.id,
                 workflow=run.workflow,
@@ -278,6 +299,12 @@ class MemoryJournal:
                 finished_tasks=tasks,
                 finished_children=children,
                 cancel_requested=run.cancel_requested_at is not None,
+                cancel_deadline=run.cancel_grace_until,
+                updates=updates,
+                namespace=run.namespace,
+                parent_run_id=run.parent_run_id,
+                correlation_id=run.correlation_id,
+                attempt=run.attempt,
                 depth=run.depth,
                 max_child_depth=self.max_child_depth,
             )
@@ -324,6 +351,7 @@ class MemoryJournal:
             for seq in result.fired_timers:
                 if (run.id, seq) in self._timers:
                     self._timers[(run.id, seq)] = (self._timers[(run.id, seq)][0], True)
+            self._apply_messages(run, result)
             consumed = {sid for sid, _ in result.consumed_signals}
             for sig in self._signals:
                 if sig.id in consumed:
@@ -351,6 +379,22 @@ class MemoryJournal:
                         next_wakeup_at=now,
                     )
             self._finish(run, result, now, successor_version)
+
+    def _apply_messages(self, run: _Run, result: ActivationResult) -> None:
+        """Events, accepted updates and answers of one commit (under the lock, fenced)."""
+        for upd_id, _seq in result.accepted_updates:
+            upd = self._updates.get(upd_id)
+            if upd is None or upd.run_id != run.id or upd.accepted_seq is not None:
+                raise Fenced(f"run {run.id}: update {upd_id} was already accepted or moved")
+        for upd_id, seq in result.accepted_updates:
+            self._updates[upd_id].accepted_seq = seq
+        for key, value, _seq in result.event_writes:
+            self._run_events[(run.correlation_id, key)] = value
+        for upd_id, status, answer in result.update_answers:
+            upd = self._updates.get(upd_id)
+            if upd is not None and upd.status is None:
+                upd.status = status
+                upd.answer = answer
 
     def _finish(
         self, run: _Run, result: ActivationResult, now: datetime, successor_version: str | None
@@ -408,6 +452,8 @@ class MemoryJournal:
             continued_from_run_id=run.id,
             depth=run.depth,
             cancel_requested_at=run.cancel_requested_at,
+            cancel_grace_until=run.cancel_grace_until,
+            attempt=run.attempt + 1,
             started_at=now,
             next_wakeup_at=now,
         )
@@ -418,6 +464,11 @@ class MemoryJournal:
         for sig in self._signals:
             if sig.run_id == run.id and not sig.consumed:
                 sig.run_id = successor.id
+        for upd in self._updates.values():
+            if upd.run_id == run.id and upd.accepted_seq is None:
+                upd.run_id = successor.id
+        if run.cancel_grace_until is not None:
+            self._timers[(successor.id, 0)] = (run.cancel_grace_until, False)
         for other in self._runs.values():
             if other.parent_run_id == run.id and other.state not in TERMINAL_STATES:
                 other.parent_run_id = successor.id
@@ -440,8 +491,14 @@ class MemoryJournal:
         if run.next_wakeup_at is None or run.next_wakeup_at > now:
             run.next_wakeup_at = now
 
-    def cancel(self, run_id: str) -> RunInfo:
-        """Cancel the chain tip and its descendants; idempotent on cancelled runs."""
+    def cancel(self, run_id: str, grace: timedelta | None = None) -> RunInfo:
+        """Cancel the chain tip and its descendants; idempotent on cancelled runs.
+
+        With ``grace`` the cancel is cooperative: each run gets ``Cancelled`` at its
+        next wait and is hard-cancelled once ``grace`` has passed.
+        """
+        if grace is not None and grace < timedelta(0):
+            raise ConfigurationError(f"cancel grace must not be negative, got {grace}")
         with self._tx():
             run = self._get(run_id)
             while run.continued_to_run_id is not None:
@@ -450,10 +507,76 @@ class MemoryJournal:
                 return self._info(run)
             if run.state in TERMINAL_STATES:
                 raise RunTerminal(run.id, run.state, "cancel")
+            if grace is not None:
+                self._request_cancel_tree(run, self.now(), grace)
+                return self._info(run)
             cancelled = self._cancel_tree(run, self.now())
             info = self._info(run)
         emit_cancelled(cancelled, instance=self.instance)
         return info
+
+    def _request_cancel_tree(self, root: _Run, now: datetime, grace: timedelta) -> None:
+        level = [root]
+        while level:
+            for run in level:
+                if run.cancel_requested_at is None:
+                    run.cancel_requested_at = now
+                    run.cancel_grace_until = now + grace
+                    self._timers[(run.id, 0)] = (run.cancel_grace_until, False)
+                self._wake(run)
+            ids = {r.id for r in level}
+            level = [
+                r
+                for r in self._runs.values()
+                if r.parent_run_id in ids and r.state not in TERMINAL_STATES
+            ]
+
+    # -- events and updates -------------------------------------------------------------
+    def get_event(self, run_id: str, key: str) -> tuple[bool, Any]:
+        """``(True, value)`` if the run's chain published ``key``, else ``(False, None)``."""
+        with self._tx():
+            chain = self._get(run_id).correlation_id
+            if (chain, key) in self._run_events:
+                return True, self._run_events[(chain, key)]
+            return False, None
+
+    def events(self, run_id: str) -> dict[str, Any]:
+        """Every event the run's chain published, by key."""
+        with self._tx():
+            chain = self._get(run_id).correlation_id
+            return {k: v for (c, k), v in sorted(self._run_events.items()) if c == chain}
+
+    def send_update(self, run_id: str, name: str, payload: Any) -> tuple[int, str]:
+        """Put an update request in the live tip's update mailbox;
+        ``(update id, id of the run it landed on)``."""
+        with self._tx():
+            run = self._get(run_id)
+            while run.continued_to_run_id is not None:
+                run = self._get(run.continued_to_run_id)
+            if run.state in TERMINAL_STATES:
+                raise RunTerminal(run.id, run.state, "update")
+            upd = _Update(next(self._ids), run.id, name, payload)
+            self._updates[upd.id] = upd
+            self._wake(run)
+            return upd.id, run.id
+
+    def update_status(self, update_id: int) -> UpdateStatus:
+        """Where an update request stands (answered, or its run's state)."""
+        with self._tx():
+            upd = self._updates[update_id]
+            run = self._get(upd.run_id)
+            return UpdateStatus(
+                upd.id, upd.run_id, run.state, upd.accepted_seq is not None, upd.status, upd.answer
+            )
+
+    def withdraw_update(self, update_id: int) -> bool:
+        """Remove an update request nobody accepted yet; ``False`` if it was accepted."""
+        with self._tx():
+            upd = self._updates.get(update_id)
+            if upd is None or upd.accepted_seq is not None:
+                return False
+            del self._updates[update_id]
+            return True
 
     def _cancel_tree(self, root: _Run, now: datetime) -> list[str]:
         level = [root]

@@ -7,7 +7,11 @@ Semantics both implementations share (and the tests check on both):
 - Signals wait in a per-run mailbox; ``send_signal`` follows a ``continue_as_new``
   chain to its live tip, raising ``RunNotFound`` / ``RunTerminal``.
 - ``cancel`` makes the run and its live descendants ``cancelled``, clears leases,
-  discards pending tasks and closes timers.
+  discards pending tasks and closes timers; with ``grace`` it only requests a
+  cooperative cancel (woken, delivered at the next wait, hard cancel after ``grace``).
+- Update requests wait in a per-run mailbox like signals; an activation's commit
+  accepts and answers them (each at most once) and writes its events (last write wins
+  per continue_as_new chain).
 - ``finish_task`` is fenced by the task's token *and* attempt.
 """
 
@@ -18,7 +22,7 @@ from typing import Any, Protocol
 
 from continuum.engine.events import Event
 from continuum.engine.types import ActivationInput, ActivationResult
-from continuum.journal.records import Lease, NewRun, TaskFinish, TaskLease
+from continuum.journal.records import Lease, NewRun, TaskFinish, TaskLease, UpdateStatus
 from continuum.models import RunInfo
 
 
@@ -71,8 +75,28 @@ class Journal(Protocol):
         """Deliver to the chain tip's mailbox; returns the id it landed on."""
         ...
 
-    def cancel(self, run_id: str) -> RunInfo:
-        """Cancel the chain tip and its descendants."""
+    def cancel(self, run_id: str, grace: timedelta | None = None) -> RunInfo:
+        """Cancel the chain tip and its descendants (cooperatively with ``grace``)."""
+        ...
+
+    def send_update(self, run_id: str, name: str, payload: Any) -> tuple[int, str]:
+        """Put an update request in the chain tip's mailbox; ``(update id, run id)``."""
+        ...
+
+    def update_status(self, update_id: int) -> UpdateStatus:
+        """Where an update request stands."""
+        ...
+
+    def withdraw_update(self, update_id: int) -> bool:
+        """Remove an update request nobody accepted."""
+        ...
+
+    def get_event(self, run_id: str, key: str) -> tuple[bool, Any]:
+        """``(found, value)`` of an event the run's chain published."""
+        ...
+
+    def events(self, run_id: str) -> dict[str, Any]:
+        """Every event the run's chain published."""
         ...
 
     def claim_task(self, owner: str) -> TaskLease | None:

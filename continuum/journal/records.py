@@ -64,3 +64,15 @@ class TaskFinish:
     status: str
     run_id: str
     retry_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class UpdateStatus:
+    """Where an update request stands: ``status`` is ``None`` until it is answered."""
+
+    id: int
+    run_id: str
+    run_state: str
+    accepted: bool
+    status: str | None  # replied | rejected
+    answer: Any = None

@@ -1,4 +1,4 @@
-"""``POST`` actions: cancel a run, send it a signal. Each passes the CSRF guard first;
+"""``POST`` actions: cancel a run, send it a signal or an update. Each passes the CSRF guard first;
 a rejected request changes nothing."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from continuum.errors import PayloadError, RunNotFound, RunTerminal
+from continuum.errors import PayloadError, RunNotFound, RunTerminal, UpdateRejected
 from continuum.observer.security import FORM_FIELD, HEADER, Rejected
 from continuum.observer.state import Observer, base_path, wants_json
 
@@ -93,3 +93,45 @@ async def signal(request: Request) -> Response:
     except PayloadError as exc:
         return _failed(request, obs, 400, "Bad signal", str(exc))
     return _done(request, run_id, "signalled", {"signal": name.strip()})
+
+
+UPDATE_WAIT_S = 10.0
+"""How long the ``update`` action waits for the workflow's answer."""
+
+
+async def update(request: Request) -> Response:
+    """``POST /runs/{id}/update``: form fields ``name`` and ``payload`` (JSON text); waits
+    up to :data:`UPDATE_WAIT_S` for the workflow's reply and shows it."""
+    obs: Observer = request.app.state.observer
+    run_id = request.path_params["run_id"]
+    try:
+        form = await _guarded_form(request, obs)
+    except Rejected as exc:
+        return _failed(request, obs, 403, "Forbidden", str(exc))
+    name = form.get("name")
+    raw = form.get("payload")
+    if not isinstance(name, str) or not name.strip():
+        return _failed(request, obs, 400, "Bad update", "the update needs a name (form field name)")
+    text = raw.strip() if isinstance(raw, str) else ""
+    try:
+        payload = json.loads(text) if text else None
+    except ValueError as exc:
+        return _failed(
+            request, obs, 400, "Bad update", f"the payload is not JSON ({exc}); nothing was sent"
+        )
+    try:
+        reply = await obs.call(obs.client.update, run_id, name.strip(), payload, UPDATE_WAIT_S)
+    except RunNotFound:
+        return _failed(request, obs, 404, "Run not found", f"There is no run {run_id!r}.")
+    except RunTerminal as exc:
+        return _failed(request, obs, 409, "Run already finished", str(exc))
+    except UpdateRejected as exc:
+        return _failed(request, obs, 422, "Update rejected", exc.reason)
+    except TimeoutError as exc:
+        return _failed(request, obs, 504, "No answer", str(exc))
+    except PayloadError as exc:
+        return _failed(request, obs, 400, "Bad update", str(exc))
+    if wants_json(request):
+        return JSONResponse({"ok": True, "run_id": run_id, "update": name.strip(), "reply": reply})
+    back = f"{base_path(request)}/runs/{quote(run_id, safe='')}"
+    return obs.message(request, 200, "Update answered", json.dumps(reply), back)

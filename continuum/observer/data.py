@@ -239,6 +239,17 @@ def detail_json(detail: RunDetail) -> dict[str, Any]:
             {"id": c.id, "workflow": c.workflow, "state": c.state, "started_at": _iso(c.started_at)}
             for c in detail.children
         ],
+        "run_events": detail.events,
+        "pending_updates": [
+            {
+                "id": u.id,
+                "name": u.name,
+                "payload": u.payload,
+                "inserted_at": _iso(u.inserted_at),
+                "accepted": u.accepted,
+            }
+            for u in detail.updates
+        ],
     }
 
 

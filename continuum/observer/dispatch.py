@@ -21,7 +21,11 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 _READ = frozenset({"GET", "HEAD"})
 _PAGE_ROUTES: dict[str, Handler] = {"": pages.run_page, "live": pages.live}
-_ACTIONS: dict[str, Handler] = {"cancel": actions.cancel, "signal": actions.signal}
+_ACTIONS: dict[str, Handler] = {
+    "cancel": actions.cancel,
+    "signal": actions.signal,
+    "update": actions.update,
+}
 
 
 def _segments(request: Request, marker: str) -> list[str] | None:

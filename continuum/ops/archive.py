@@ -4,8 +4,9 @@ A chain that continues forever (a cron-style workflow) leaves one completed run 
 cycle. A *non-tail* member — ``completed`` with ``continued_to_run_id`` set — carries
 no live state: its mailbox and children moved to the successor when it continued. Once
 it finished more than ``older_than`` ago it is deleted with its events, signals, timers,
-activity tasks and snapshots (seed v0.4). The live tip (``continued_to_run_id IS NULL``)
-is never selected, whatever its age. Dry run unless ``execute=True``.
+activity tasks, snapshots and update requests (seed v0.4). The live tip
+(``continued_to_run_id IS NULL``) is never selected, whatever its age. Dry run unless
+``execute=True``.
 
 The chain keeps its identity: every member shares the root's ``correlation_id``; the
 successor's ``continued_from_run_id`` may then name a run that no longer exists.
@@ -82,7 +83,9 @@ def archive_continued_chains(
     )
     if not execute:
         return report
-    totals = dict.fromkeys(("runs", "events", "signals", "timers", "tasks", "snapshots"), 0)
+    totals = dict.fromkeys(
+        ("runs", "events", "signals", "timers", "tasks", "snapshots", "updates"), 0
+    )
     while True:
         with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
             row = cur.execute(
@@ -95,7 +98,7 @@ def archive_continued_chains(
         report.deleted_run_ids.extend(ids)
         totals["runs"] += len(ids)
         progress("archiving chain runs", totals["runs"], max(report.candidates, totals["runs"]))
-        for table in ("events", "signals", "timers", "tasks", "snapshots"):
+        for table in ("events", "signals", "timers", "tasks", "snapshots", "updates"):
             totals[table] += row[table]
     report.deleted = totals
     return report

@@ -22,7 +22,7 @@ from continuum.progress import Progress, silent
 BATCH = 500
 """Runs deleted per transaction, so a large backlog never holds long locks."""
 
-_TABLES = ("events", "signals", "timers", "tasks", "snapshots")
+_TABLES = ("events", "signals", "timers", "tasks", "snapshots", "updates", "run_events")
 
 
 class ExpiredRun(BaseModel):

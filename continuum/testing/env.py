@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from continuum import payloads, telemetry
+from continuum.client.answers import answer_of
 from continuum.definitions.activity import Activity
 from continuum.definitions.activity_context import ActivityScope
 from continuum.definitions.registry import REGISTRY
@@ -32,6 +33,7 @@ from continuum.errors import (
     RunCancelled,
     RunFailed,
     RunNotFound,
+    UpdateTimeout,
     WorkflowContextError,
 )
 from continuum.journal.memory import MemoryJournal
@@ -45,6 +47,7 @@ from continuum.testing.replay import verify_run
 from continuum.testing.schedules import ScheduleBook
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
+_MISSING: Any = object()
 
 
 class RunNotFinished(WorkflowContextError):
@@ -135,7 +138,7 @@ class WorkflowEnvironment:
         pending = [
             datetime.fromisoformat(ev.data.get("fire_at") or ev.data["timeout_at"])
             for ev in self.journal.history(self.journal.tip(run_id))
-            if ev.type in (ev_types.TIMER_STARTED, ev_types.SIGNAL_AWAITED)
+            if ev.type in (ev_types.TIMER_STARTED, ev_types.SIGNAL_AWAITED, ev_types.UPDATE_AWAITED)
             and (ev.data.get("fire_at") or ev.data.get("timeout_at"))
             and not self._resolved(run_id, ev.seq)
         ]
@@ -230,10 +233,58 @@ class WorkflowEnvironment:
 
     signal = inject_signal
 
-    def cancel(self, run_id: str) -> None:
-        """Cancel a run and its descendants."""
-        self.journal.cancel(run_id)
+    def cancel(self, run_id: str, grace: timedelta | None = None) -> None:
+        """Cancel a run and its descendants (cooperatively with ``grace``, as
+        ``Client.cancel`` does), then run what it wakes."""
+        self.journal.cancel(run_id, grace)
         self.run_until_idle()
+
+    def get_event(self, run_id: str, key: str, *, default: Any = _MISSING) -> Any:
+        """The value the run's chain published under ``key`` (``continuum.set_event``).
+
+        Raises ``UpdateTimeout`` (a ``TimeoutError``) when it was never set, unless a
+        ``default`` is given: in memory nothing else can set it while you wait.
+        """
+        found, value = self.journal.get_event(run_id, key)
+        if found:
+            return value
+        if default is not _MISSING:
+            return default
+        raise UpdateTimeout(f"run {run_id} has not set event {key!r} (get_event)")
+
+    def events(self, run_id: str) -> dict[str, Any]:
+        """Every event the run's chain published, by key."""
+        return self.journal.events(run_id)
+
+    def update(
+        self,
+        run_id: str,
+        name: str,
+        payload: Any = None,
+        *,
+        timeout: timedelta | float | None = None,
+        type: Any = None,
+    ) -> Any:
+        """Send an update as ``Client.update`` does, run what it wakes, return the reply.
+
+        With ``timeout`` the virtual clock moves forward through due timers, up to
+        ``timeout``, until the workflow answers. Raises ``UpdateRejected``,
+        ``RunTerminal`` (the run ended without answering) or ``UpdateTimeout``; an
+        update nobody accepted is withdrawn on timeout.
+        """
+        encoded = payloads.encode(payload, what=f"payload of update {name!r}")
+        update_id, _tip = self.journal.send_update(run_id, name, encoded)
+        self.run_until_idle()
+        if timeout is not None:
+            delta = timeout if isinstance(timeout, timedelta) else timedelta(seconds=timeout)
+            deadline = self._now + delta
+            while self.journal.update_status(update_id).status is None:
+                due = self.journal.next_wakeup()
+                if due is None or due > deadline:
+                    break
+                self._now = max(self._now, due)
+                self.run_until_idle()
+        return answer_of(self.journal.update_status(update_id), name, type, self.journal)
 
     def get_run(self, run_id: str) -> RunInfo:
         """The run's record."""
@@ -331,7 +382,12 @@ class WorkflowEnvironment:
             telemetry.emit(f"{task.kind}.{finish.status}", meta, instance=self.instance)
 
     def _after_commit(self, run_id: str, result: ActivationResult) -> None:
-        if not self.paranoid or result.outcome.kind not in ("completed", "continued", "failed"):
+        if not self.paranoid or result.outcome.kind not in (
+            "completed",
+            "continued",
+            "failed",
+            "cancelled",
+        ):
             return
         info = self.journal.get_run(run_id)
         flow = self._resolve(info.workflow, info.version_hash)

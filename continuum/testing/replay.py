@@ -65,6 +65,10 @@ def replay(flow: Workflow[Any, Any], history: list[dict[str, Any]] | str | Path)
         events=events,
         now=_NEVER,
         last_seq=events[-1].seq if events else 0,
+        namespace=str(started.data.get("namespace", "default")),
+        parent_run_id=started.data.get("parent_run_id"),
+        correlation_id=str(started.data.get("correlation_id", run_id)),
+        attempt=int(started.data.get("attempt", 1)),
     )
     result = activate(flow, inp)
     if isinstance(result.fatal, ReplayDriftError):

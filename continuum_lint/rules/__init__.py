@@ -13,6 +13,7 @@ from continuum_lint.rules.hash_identity import HashIdentity
 from continuum_lint.rules.saga import UncompensatedActivity
 from continuum_lint.rules.set_iteration import SetIteration
 from continuum_lint.rules.untrusted import UntrustedCall
+from continuum_lint.rules.workflow_only import WorkflowOnlyCall
 
 ALL_RULES: tuple[type[Rule], ...] = (
     DenylistedCall,
@@ -25,6 +26,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     SetIteration,
     HashIdentity,
     DynamicReceiver,
+    WorkflowOnlyCall,
 )
 
 __all__ = ["ALL_RULES"]

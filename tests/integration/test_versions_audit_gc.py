@@ -311,6 +311,10 @@ def _chain(conn: psycopg.Connection[Any]) -> None:
             "INSERT INTO continuum_snapshots (run_id, seq, payload) VALUES (%s, 2, '{}')",
             (run_id,),
         )
+    conn.execute(
+        "INSERT INTO continuum_updates (run_id, name, payload, accepted_at, answered_at,"
+        " status, answer) VALUES ('c-root', 'u', '1', now(), now(), 'replied', '2')"
+    )
 
 
 def _remaining(conn: psycopg.Connection[Any]) -> dict[str, set[str]]:
@@ -343,6 +347,7 @@ def test_archive_deletes_only_expired_non_tail_chain_members_and_their_rows(
         "timers": 1,
         "tasks": 1,
         "snapshots": 1,
+        "updates": 1,
     }
     after = _remaining(conn)
     assert after["runs"] == {"c-middle", "c-tip", "c-ended"}

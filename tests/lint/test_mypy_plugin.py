@@ -48,6 +48,15 @@ SNIPPETS = {
         @continuum.activity
         def charge(order_id: str, amounts: dict[str, int]) -> tuple[str, int | None]:
             return (order_id, None)
+
+
+        @continuum.workflow
+        def talks(x: int) -> int:
+            continuum.set_event("order", Order(id="o-1"))
+            upd = continuum.wait_update("approve", type=Order)
+            continuum.reply(upd, {"ok": True, "ids": [upd.payload.id]})
+            continuum.reject(upd, "no")
+            return x
         """,
     "child_mismatch.py": """
         @continuum.workflow
@@ -58,6 +67,15 @@ SNIPPETS = {
         @continuum.workflow
         def parent(batch: Batch) -> None:
             continuum.start_child(child_flow, "not-an-order")
+        """,
+    "messages_unserializable.py": """
+        @continuum.workflow
+        def talks(x: int) -> int:
+            continuum.set_event("sock", socket.socket())
+            upd = continuum.wait_update("approve", type=socket.socket)
+            by_number: dict[int, str] = {1: "int keys"}
+            continuum.reply(upd, by_number)
+            return x
         """,
     "continue_mismatch.py": """
         @continuum.workflow(version=3)
@@ -170,3 +188,12 @@ def test_plugin_works_from_a_project_outside_the_repo_without_mypypath(tmp_path:
     assert "import-not-found" not in result.stdout, result.stdout
     assert 'continue_as_new input "str" does not match' in result.stdout, result.stdout
     assert result.stdout.count("error:") == 1, result.stdout
+
+
+def test_event_values_replies_and_update_payloads_are_checked(
+    mypy_output: dict[str, list[str]],
+) -> None:
+    messages = mypy_output["messages_unserializable.py"]
+    assert any(m.startswith('event value "socket" is not JSON') for m in messages)
+    assert any(m.startswith('signal payload type "socket" is not JSON') for m in messages)
+    assert any(m.startswith("update reply") and "dict keys must be str" in m for m in messages)

@@ -335,3 +335,42 @@ def test_compiler_warnings_do_not_make_a_workflow_file_unparseable() -> None:
             return x is 1 or "\\d" == x
     """
     assert _codes(source) == []
+
+
+def test_message_effects_and_cancellation_handlers_are_clean() -> None:
+    source = """
+        from continuum import *
+        import continuum
+
+        @continuum.workflow
+        def flow(x: int) -> int:
+            set_event("stage", {"x": x})
+            continuum.logger.info("run %s", info().run_id)
+            upd = wait_update("approve", timeout=continuum.seconds(5))
+            try:
+                name, payload = continuum.wait_signal(["a", "b"])
+            except continuum.Cancelled:
+                reject(upd, "cancelled")
+                raise
+            finally:
+                continuum.wait_update("late")
+            reply(upd, {"ok": True})
+            return x
+    """
+    assert _codes(source) == []
+
+
+def test_broad_except_around_update_wait_is_flagged() -> None:
+    source = """
+        import continuum
+
+        @continuum.workflow
+        def flow(x: int) -> int:
+            try:
+                upd = continuum.wait_update("approve")
+                continuum.reply(upd, 1)
+            except BaseException:
+                return 0
+            return x
+    """
+    assert _codes(source) == ["CNT111"]

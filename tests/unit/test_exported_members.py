@@ -116,3 +116,12 @@ def test_optional_parts_are_reachable_as_attributes() -> None:
         "assert continuum.testing.WorkflowEnvironment\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_message_and_cancellation_names_are_exported() -> None:
+    assert issubclass(continuum.UpdateRejected, continuum.ContinuumError)
+    assert issubclass(continuum.UpdateTimeout, TimeoutError)
+    assert issubclass(continuum.Cancelled, BaseException)
+    assert not issubclass(continuum.Cancelled, Exception)
+    for name in ("set_event", "wait_update", "reply", "reject", "info", "logger", "Update"):
+        assert name in continuum.__all__

@@ -16,10 +16,12 @@ from continuum.engine.types import (
     ActivationResult,
     ChildOutcome,
     MailboxSignal,
+    MailboxUpdate,
     TaskOutcome,
 )
 from continuum.errors import Fenced
 from continuum.journal.postgres import cancel as cancel_ops
+from continuum.journal.postgres import messages
 from continuum.journal.postgres.locks import lock_run, lock_with_parent
 from continuum.journal.postgres.runs import wake_run
 from continuum.journal.postgres.statements import (
@@ -66,6 +68,9 @@ def load_activations(
             cid: ChildOutcome(cid, state, res, err)
             for cid, state, res, err in run["children"] or ()
         }
+        updates = [
+            MailboxUpdate(int(i), name, payload) for i, name, payload in run["updates"] or ()
+        ]
         out[run["id"]] = ActivationInput(
             run_id=run["id"],
             workflow=run["workflow"],
@@ -78,6 +83,12 @@ def load_activations(
             finished_tasks=tasks,
             finished_children=children,
             cancel_requested=run["cancel_requested"],
+            cancel_deadline=run["cancel_grace_until"],
+            updates=updates,
+            namespace=run["namespace"],
+            parent_run_id=run["parent_run_id"],
+            correlation_id=run["correlation_id"],
+            attempt=run["attempt"],
             depth=run["depth"],
             max_child_depth=max_child_depth,
             instance=instance,
@@ -145,12 +156,14 @@ class PreparedCommit:
     continue_input: str | None = None
     fired: list[int] = field(default_factory=list)
     journaled: list[int] = field(default_factory=list)
+    messages: tuple[str | None, str | None, str | None] = (None, None, None)
 
 
 def prepare(result: ActivationResult) -> PreparedCommit:
     """Serialize everything ``result`` will write."""
     out = PreparedCommit(result, fired=list(result.fired_timers))
     out.journaled = list(result.journaled_tasks)
+    out.messages = messages.prepare_messages(result)
     if result.new_events:
         out.events = dumps(
             [
@@ -307,6 +320,8 @@ def commit_activation(
         taken = fetch_all(cur, sql("activations", "consume_signals"), (prepared.consumed, run_id))
         if len(taken) != len(result.consumed_signals):
             raise Fenced(f"run {run_id}: a signal was already consumed or moved")
+    if messages.has_messages(result):
+        messages.commit_messages(cur, run_id, result, prepared.messages)
     if prepared.idempotent is not None:
         cur.execute(sql("activations", "insert_idempotent_results"), (prepared.idempotent,))
     if prepared.children is not None:
@@ -355,6 +370,7 @@ def _finish(
             },
         )
         cur.execute(sql("activations", "move_signals"), (successor, run_id))
+        messages.continue_messages(cur, successor, run_id)
         cur.execute(sql("activations", "move_children"), (successor, run_id))
     done = _commit_run(cur, lease, prepared, last_seq, continued_to=successor)
     if successor is None and done["parent_run_id"] is not None:

@@ -15,12 +15,13 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from continuum.engine.events import Event
+from continuum.errors import ConfigurationError
 from continuum.journal.notices import emit_cancelled
-from continuum.journal.postgres import cancel, query, runs, signals, tasks
+from continuum.journal.postgres import cancel, messages, query, runs, signals, tasks
 from continuum.journal.postgres.green import run_green
 from continuum.journal.postgres.locks import ParentMoved
 from continuum.journal.postgres.statements import Cursor, dumps
-from continuum.journal.records import NewRun, TaskFinish
+from continuum.journal.records import NewRun, TaskFinish, UpdateStatus
 from continuum.models import Page, RunInfo
 
 T = TypeVar("T")
@@ -99,8 +100,18 @@ class AsyncPostgresJournal:
         text = dumps(payload, what=f"payload of signal {name!r}")
         return await self._run(lambda cur: signals.send_signal(cur, run_id, name, text))
 
-    async def cancel(self, run_id: str) -> RunInfo:
-        """Cancel the chain tip and its live descendants (telemetry after the commit)."""
+    async def cancel(self, run_id: str, grace: timedelta | None = None) -> RunInfo:
+        """Cancel the chain tip and its live descendants (telemetry after the commit);
+        cooperatively with ``grace``, as the sync journal does."""
+        if grace is not None:
+            if grace < timedelta(0):
+                raise ConfigurationError(f"cancel grace must not be negative, got {grace}")
+            tip, queued = await self._run_retrying(
+                lambda cur: messages.request_cancel(cur, run_id, grace, max_levels=_CASCADE_LEVELS)
+            )
+            if not queued:
+                return await self.get_run(tip)
+            run_id = tip  # never started: nothing to clean up, cancel at once
         info, cancelled = await self._run_retrying(
             lambda cur: cancel.cancel(
                 cur, run_id, max_levels=_CASCADE_LEVELS, instance=self.instance
@@ -133,3 +144,27 @@ class AsyncPostgresJournal:
                 final_for=final_for,
             )
         )
+
+    # -- events and updates (SPEC §13) ------------------------------------------------
+    async def send_update(self, run_id: str, name: str, payload: Any) -> tuple[int, str]:
+        """Put an update request in the chain tip's mailbox; ``(update id, run id)``."""
+        text = dumps(payload, what=f"payload of update {name!r}")
+        return await self._run(lambda cur: messages.send_update(cur, run_id, name, text))
+
+    async def update_status(self, update_id: int) -> UpdateStatus:
+        """Where an update request stands."""
+        return await self._run(lambda cur: messages.update_status(cur, update_id))
+
+    async def withdraw_update(self, update_id: int) -> bool:
+        """Remove an update request nobody accepted."""
+        return await self._run(lambda cur: messages.withdraw_update(cur, update_id))
+
+    async def get_event(self, run_id: str, key: str) -> tuple[bool, Any]:
+        """``(found, value)`` of an event the run's chain published."""
+        return await self._run(
+            lambda cur: messages.get_event(cur, messages.chain_of(cur, run_id), key)
+        )
+
+    async def events(self, run_id: str) -> dict[str, Any]:
+        """Every event the run's chain published, by key."""
+        return await self._run(lambda cur: messages.events(cur, messages.chain_of(cur, run_id)))

@@ -21,6 +21,7 @@ from datetime import timedelta
 from continuum.engine.types import ActivationResult
 from continuum.errors import Fenced
 from continuum.journal.postgres.activations import PreparedCommit, lease_check, run_document
+from continuum.journal.postgres.messages import has_messages
 from continuum.journal.postgres.statements import Cursor, fetch_all, sql
 from continuum.journal.postgres.tasks import task_lease
 from continuum.journal.records import Lease, TaskLease
@@ -52,6 +53,7 @@ def batchable(result: ActivationResult) -> bool:
         and not result.consumed_signals
         and not result.new_children
         and not result.idempotent_results
+        and not has_messages(result)
     )
 
 

@@ -36,6 +36,7 @@ from continuum.journal.postgres import (
     activations,
     batch_tasks,
     cancel,
+    messages,
     query,
     runs,
     runview,
@@ -45,7 +46,7 @@ from continuum.journal.postgres import (
 from continuum.journal.postgres import batch as batch_ops
 from continuum.journal.postgres.locks import ParentMoved
 from continuum.journal.postgres.statements import Cursor, dumps, fetch_one, sql
-from continuum.journal.records import Lease, NewRun, TaskFinish, TaskLease
+from continuum.journal.records import Lease, NewRun, TaskFinish, TaskLease, UpdateStatus
 from continuum.models import Page, RunInfo
 
 T = TypeVar("T")
@@ -414,19 +415,60 @@ class PostgresJournal:
         text = dumps(payload, what=f"payload of signal {name!r}")
         return self._run(lambda cur: signals.send_signal(cur, run_id, name, text))
 
-    def cancel(self, run_id: str) -> RunInfo:
+    def cancel(self, run_id: str, grace: timedelta | None = None) -> RunInfo:
         """Cancel the chain tip and its live descendants; idempotent on cancelled runs.
 
         Emits ``run.cancelled`` for the tip and ``child.cancelled`` for each descendant
-        once the transaction has committed.
+        once the transaction has committed. With ``grace`` the cancel is cooperative:
+        every run of the tree gets ``continuum.Cancelled`` at its next wait, and is
+        hard-cancelled when ``grace`` has passed (telemetry then comes from the run's
+        own cancelled outcome).
         """
-        info, cancelled = self._run_retrying(
-            lambda cur: cancel.cancel(
-                cur, run_id, max_levels=self._cascade_levels, instance=self.instance
+        if grace is None:
+            info, cancelled = self._run_retrying(
+                lambda cur: cancel.cancel(
+                    cur, run_id, max_levels=self._cascade_levels, instance=self.instance
+                )
             )
+            emit_cancelled(cancelled, instance=self.instance)
+            return info
+        if grace < timedelta(0):
+            raise ConfigurationError(f"cancel grace must not be negative, got {grace}")
+        tip, queued = self._run_retrying(
+            lambda cur: messages.request_cancel(cur, run_id, grace, max_levels=self._cascade_levels)
         )
-        emit_cancelled(cancelled, instance=self.instance)
-        return info
+        if queued:  # never started: nothing to clean up
+            return self.cancel(tip)
+        return self.get_run(tip)
+
+    # -- events and updates -----------------------------------------------------------
+    def send_update(self, run_id: str, name: str, payload: Any) -> tuple[int, str]:
+        """Put an update request in the chain tip's mailbox and wake it;
+        ``(update id, id of the run it landed on)``."""
+        if not isinstance(name, str) or not name:
+            raise ConfigurationError(f"an update name must be a non-empty string, got {name!r}")
+        text = dumps(payload, what=f"payload of update {name!r}")
+        return self._run(lambda cur: messages.send_update(cur, run_id, name, text))
+
+    def update_status(self, update_id: int) -> UpdateStatus:
+        """Where an update request stands (answered, or its run's state)."""
+        return self._run(lambda cur: messages.update_status(cur, update_id))
+
+    def withdraw_update(self, update_id: int) -> bool:
+        """Remove an update request nobody accepted; ``False`` if it was accepted."""
+        return self._run(lambda cur: messages.withdraw_update(cur, update_id))
+
+    def pending_updates(self, run_id: str) -> list[dict[str, Any]]:
+        """Unanswered update requests of one run (accepted or not), oldest first."""
+        return self._run(lambda cur: messages.pending_updates(cur, run_id))
+
+    def get_event(self, run_id: str, key: str) -> tuple[bool, Any]:
+        """``(True, value)`` if the run's chain published ``key``, else ``(False, None)``."""
+        return self._run(lambda cur: messages.get_event(cur, messages.chain_of(cur, run_id), key))
+
+    def events(self, run_id: str) -> dict[str, Any]:
+        """Every event the run's chain published, by key."""
+        return self._run(lambda cur: messages.events(cur, messages.chain_of(cur, run_id)))
 
     # -- activity tasks -----------------------------------------------------------
     def claim_task(self, owner: str) -> TaskLease | None:

@@ -10,8 +10,10 @@ from continuum.journal.inspection import (
     OpenTask,
     PendingSignal,
     PendingTimer,
+    PendingUpdate,
     RunDetail,
 )
+from continuum.journal.postgres import messages
 from continuum.journal.postgres.statements import Cursor, event, fetch_all, fetch_one, sql
 
 
@@ -57,6 +59,11 @@ def run_detail(cur: Cursor, run_id: str, limit: int) -> RunDetail:
         children=[
             ChildRef(r["id"], r["workflow"], r["state"], r["started_at"])
             for r in fetch_all(cur, sql("inspect", "children"), (run_id, limit))
+        ],
+        events=messages.events(cur, row["correlation_id"]),
+        updates=[
+            PendingUpdate(r["id"], r["name"], r["payload"], r["inserted_at"], r["accepted"])
+            for r in messages.pending_updates(cur, run_id)[:limit]
         ],
     )
 

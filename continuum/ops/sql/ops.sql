@@ -126,6 +126,9 @@ WITH doomed AS (
     DELETE FROM continuum_activity_tasks t USING doomed d WHERE t.run_id = d.id RETURNING 1
 ), snapshots AS (
     DELETE FROM continuum_snapshots s USING doomed d WHERE s.run_id = d.id RETURNING 1
+), updates AS (
+    -- Answered or accepted requests only: unaccepted ones moved on with the chain.
+    DELETE FROM continuum_updates u USING doomed d WHERE u.run_id = d.id RETURNING 1
 ), runs AS (
     DELETE FROM continuum_runs r USING doomed d WHERE r.id = d.id RETURNING r.id
 )
@@ -134,7 +137,8 @@ SELECT coalesce((SELECT array_agg(id ORDER BY id) FROM runs), '{}') AS run_ids,
        (SELECT count(*) FROM signals) AS signals,
        (SELECT count(*) FROM timers) AS timers,
        (SELECT count(*) FROM tasks) AS tasks,
-       (SELECT count(*) FROM snapshots) AS snapshots;
+       (SELECT count(*) FROM snapshots) AS snapshots,
+       (SELECT count(*) FROM updates) AS updates;
 
 -- name: purgeable_runs
 -- Finished runs whose retention_until has passed (client.start(retention=...)).
@@ -169,6 +173,11 @@ WITH doomed AS (
     DELETE FROM continuum_activity_tasks t USING doomed d WHERE t.run_id = d.id RETURNING 1
 ), snapshots AS (
     DELETE FROM continuum_snapshots s USING doomed d WHERE s.run_id = d.id RETURNING 1
+), updates AS (
+    DELETE FROM continuum_updates u USING doomed d WHERE u.run_id = d.id RETURNING 1
+), run_events AS (
+    -- Published events last written by a purged run (a chain's survivors keep theirs).
+    DELETE FROM continuum_run_events v USING doomed d WHERE v.run_id = d.id RETURNING 1
 ), runs AS (
     DELETE FROM continuum_runs r USING doomed d WHERE r.id = d.id RETURNING r.id
 )
@@ -177,4 +186,6 @@ SELECT coalesce((SELECT array_agg(id ORDER BY id) FROM runs), '{}') AS run_ids,
        (SELECT count(*) FROM signals) AS signals,
        (SELECT count(*) FROM timers) AS timers,
        (SELECT count(*) FROM tasks) AS tasks,
-       (SELECT count(*) FROM snapshots) AS snapshots;
+       (SELECT count(*) FROM snapshots) AS snapshots,
+       (SELECT count(*) FROM updates) AS updates,
+       (SELECT count(*) FROM run_events) AS run_events;

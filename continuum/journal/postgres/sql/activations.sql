@@ -16,6 +16,10 @@ SELECT r.id, r.workflow, r.version_hash, r.input, r.last_seq, r.depth, r.trace_c
        (SELECT max(x.format_version) FROM continuum_snapshots x
          WHERE x.run_id = r.id AND x.seq > COALESCE(snap.seq, 0)
            AND x.format_version <> ALL(%(formats)s::smallint[])) AS unknown_format,
+       r.cancel_grace_until, r.namespace, r.parent_run_id, r.correlation_id, r.attempt,
+       (SELECT jsonb_agg(jsonb_build_array(u.id, u.name, u.payload) ORDER BY u.id)
+          FROM continuum_updates u
+         WHERE u.run_id = r.id AND u.accepted_at IS NULL) AS updates,
        (SELECT jsonb_agg(jsonb_build_array(e.seq, e.type, e.command, e.ref_seq, e.data)
                          ORDER BY e.seq)
           FROM continuum_events e
@@ -113,10 +117,11 @@ RETURNING id, pg_notify(CASE WHEN queue IS NULL THEN 'continuum_run_wake'
 INSERT INTO continuum_runs
     (id, workflow, version_hash, state, input, namespace, attributes, parent_run_id,
      parent_command_id, correlation_id, continued_from_run_id, depth, cancel_requested_at,
-     trace_context, next_wakeup_at, queue, priority)
+     cancel_grace_until, attempt, trace_context, next_wakeup_at, queue, priority)
 SELECT %(id)s, workflow, COALESCE(%(version_hash)s, version_hash), 'running',
        %(input)s::jsonb, namespace, attributes, parent_run_id, parent_command_id,
-       correlation_id, id, depth, cancel_requested_at, trace_context, now(), queue, priority
+       correlation_id, id, depth, cancel_requested_at, cancel_grace_until, attempt + 1,
+       trace_context, now(), queue, priority
 FROM continuum_runs WHERE id = %(run_id)s
 RETURNING id, pg_notify('continuum_run_wake', id);
 

@@ -3,7 +3,7 @@
 
 -- name: run_detail
 SELECT id, input, trace_context, lease_owner, lease_expires_at, next_wakeup_at,
-       cancel_requested_at, last_seq, updated_at
+       cancel_requested_at, last_seq, updated_at, correlation_id
 FROM continuum_runs WHERE id = %s;
 
 -- name: pending_signals

@@ -1,0 +1,1 @@
+"""Cancel a workflow and still run its cleanup (a port of Temporal's hello_cancellation)."""
