@@ -1,4 +1,4 @@
--- Continuum schema, version 0003: talking to running workflows (SPEC §13).
+-- Continuum schema, version 0002: talking to running workflows (SPEC §13).
 -- Events a workflow publishes, the update mailbox, and cooperative cancellation.
 
 -- Published events: one current value per (chain, key); a continue_as_new chain shares

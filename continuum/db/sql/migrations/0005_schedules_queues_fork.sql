@@ -1,4 +1,4 @@
--- Continuum schema, version 0007: schedules (SPEC §14), queues (§15), fork (§16).
+-- Continuum schema, version 0005: schedules (SPEC §14), queues (§15), fork (§16).
 
 -- Queues: a run started on a queue waits in state 'queued' until admitted.
 ALTER TABLE continuum_runs DROP CONSTRAINT continuum_runs_state_check;
