@@ -1,5 +1,5 @@
-"""``POST`` actions: cancel a run, send it a signal or an update. Each passes the CSRF guard first;
-a rejected request changes nothing."""
+"""``POST`` actions: cancel a run, send it a signal or an update, fork it. Each passes the
+CSRF guard first; a rejected request changes nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +11,15 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from continuum.errors import PayloadError, RunNotFound, RunTerminal, UpdateRejected
+from continuum.errors import (
+    ConfigurationError,
+    ForkError,
+    PayloadError,
+    RunAlreadyExists,
+    RunNotFound,
+    RunTerminal,
+    UpdateRejected,
+)
 from continuum.observer.security import FORM_FIELD, HEADER, Rejected
 from continuum.observer.state import Observer, base_path, wants_json
 
@@ -135,3 +143,28 @@ async def update(request: Request) -> Response:
         return JSONResponse({"ok": True, "run_id": run_id, "update": name.strip(), "reply": reply})
     back = f"{base_path(request)}/runs/{quote(run_id, safe='')}"
     return obs.message(request, 200, "Update answered", json.dumps(reply), back)
+
+
+async def fork(request: Request) -> Response:
+    """``POST /runs/{id}/fork``: optional form field ``at_seq`` (events up to it are copied;
+    empty: all but a terminal event); answers with the new run's page."""
+    obs: Observer = request.app.state.observer
+    run_id = request.path_params["run_id"]
+    try:
+        form = await _guarded_form(request, obs)
+    except Rejected as exc:
+        return _failed(request, obs, 403, "Forbidden", str(exc))
+    raw = form.get("at_seq")
+    text = raw.strip() if isinstance(raw, str) else ""
+    if text and not text.isdigit():
+        return _failed(
+            request, obs, 400, "Bad fork", f"at_seq must be a positive number, got {text!r:.40}"
+        )
+    at_seq = int(text) if text else None
+    try:
+        new_id = await obs.call(obs.client.fork, run_id, at_seq)
+    except RunNotFound:
+        return _failed(request, obs, 404, "Run not found", f"There is no run {run_id!r}.")
+    except (ForkError, RunAlreadyExists, ConfigurationError, PayloadError) as exc:
+        return _failed(request, obs, 400, "Cannot fork", str(exc))
+    return _done(request, new_id, "forked", {"forked_from": run_id, "at_seq": at_seq})

@@ -25,6 +25,7 @@ _ACTIONS: dict[str, Handler] = {
     "cancel": actions.cancel,
     "signal": actions.signal,
     "update": actions.update,
+    "fork": actions.fork,
 }
 
 

@@ -13,7 +13,7 @@ import continuum.observer
 from continuum.client import Client
 from tests.observer_flows import approval
 
-ROUTES = ("cancel", "signal")
+ROUTES = ("cancel", "signal", "update", "fork")
 OWN = "http://testserver"
 FOREIGN = "https://evil.example"
 
@@ -68,6 +68,7 @@ def _snapshot(client: Client, run_id: str) -> tuple[Any, ...]:
         detail.last_seq,
         detail.cancel_requested_at,
         len(client.history(run_id)),
+        len(client.query(limit=1000).runs),  # a refused fork starts no run
     )
 
 
@@ -84,7 +85,7 @@ def test_every_forged_request_is_refused_and_changes_nothing(client: Client) -> 
             assert answer.status_code == status, (route, name, answer.status_code, answer.text)
             assert _snapshot(client, run_id) == before, (route, name)
             checked += 1
-    assert checked == len(ROUTES) * len(CASES) == 28
+    assert checked == len(ROUTES) * len(CASES) == 56
 
     # The same requests with the real token from the Observer's own page do work.
     ok = _post(
