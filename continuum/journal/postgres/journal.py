@@ -17,121 +17,45 @@ crash requeue and dead-worker takeover. Rules every method follows:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
-
-from continuum.db.config import DatabaseConfig
-from continuum.db.pool import create_pool
 from continuum.engine.events import Event
 from continuum.engine.types import ActivationInput, ActivationResult
-from continuum.errors import ConfigurationError, PayloadError
+from continuum.errors import ConfigurationError
 from continuum.journal.inspection import CallSite, RunDetail
 from continuum.journal.notices import emit_cancelled
 from continuum.journal.postgres import (
     activations,
-    batch_tasks,
     cancel,
     messages,
     query,
     runs,
     runview,
     signals,
-    tasks,
 )
 from continuum.journal.postgres import batch as batch_ops
-from continuum.journal.postgres.locks import ParentMoved
 from continuum.journal.postgres.statements import Cursor, dumps, fetch_one, sql
-from continuum.journal.records import Lease, NewRun, TaskFinish, TaskLease, UpdateStatus
+from continuum.journal.postgres.task_journal import TaskJournal
+from continuum.journal.records import Lease, NewRun, TaskLease, UpdateStatus
 from continuum.models import Page, RunInfo
 
 T = TypeVar("T")
-X = TypeVar("X")
-P = TypeVar("P")
-R = TypeVar("R")
 
-_PARENT_MOVED_RETRIES = 20
 SNAPSHOTS_KEPT = 2
 """Snapshots kept per run: the newest, and one fallback."""
 
 
-class PostgresJournal:
+class PostgresJournal(TaskJournal):
     """A journal on PostgreSQL, over a psycopg pool (or a DSN it opens a pool for).
 
     ``max_child_depth`` bounds child nesting (the cancel cascade walks at most that many
     generations, plus a margin). ``successor_version``, when set, is the version hash
-    given to ``continue_as_new`` successors (default: the finishing run's hash).
+    given to ``continue_as_new`` successors (default: the finishing run's hash). The
+    plumbing is in :class:`~continuum.journal.postgres.base.JournalBase`, the activity
+    task methods in :class:`~continuum.journal.postgres.task_journal.TaskJournal`.
     """
-
-    def __init__(
-        self,
-        pool_or_dsn: ConnectionPool[Any] | str,
-        *,
-        max_child_depth: int = 10,
-        instance: str = "default",
-        lease_ttl: timedelta = timedelta(seconds=30),
-        task_lease_ttl: timedelta = timedelta(seconds=30),
-        successor_version: str | None = None,
-    ) -> None:
-        if isinstance(pool_or_dsn, str):
-            self._pool: ConnectionPool[Any] = create_pool(DatabaseConfig(dsn=pool_or_dsn))
-            self._owns_pool = True
-        else:
-            self._pool = pool_or_dsn
-            self._owns_pool = False
-        if max_child_depth < 1:
-            raise ConfigurationError(f"max_child_depth must be >= 1, got {max_child_depth}")
-        self.max_child_depth = max_child_depth
-        self.instance = instance
-        self.lease_ttl = lease_ttl
-        self.task_lease_ttl = task_lease_ttl
-        self.successor_version = successor_version
-
-    # -- plumbing -----------------------------------------------------------------
-    @property
-    def pool(self) -> ConnectionPool[Any]:
-        """The connection pool this journal uses."""
-        return self._pool
-
-    def close(self) -> None:
-        """Close the pool if this journal opened it."""
-        if self._owns_pool:
-            self._pool.close()
-
-    def __enter__(self) -> PostgresJournal:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @contextmanager
-    def _tx(self) -> Iterator[Cursor]:
-        with (
-            self._pool.connection() as conn,
-            conn.transaction(),
-            conn.cursor(row_factory=dict_row) as cur,
-        ):
-            yield cur
-
-    def _run(self, fn: Callable[[Cursor], T]) -> T:
-        with self._tx() as cur:
-            return fn(cur)
-
-    def _run_retrying(self, fn: Callable[[Cursor], T]) -> T:
-        for _ in range(_PARENT_MOVED_RETRIES):
-            try:
-                return self._run(fn)
-            except ParentMoved:
-                continue  # the transaction rolled back; re-read the parent and retry
-        return self._run(fn)
-
-    @property
-    def _cascade_levels(self) -> int:
-        return self.max_child_depth + 2
 
     # -- runs ---------------------------------------------------------------------
     def now(self) -> datetime:
@@ -352,30 +276,6 @@ class PostgresJournal:
             ),
         )
 
-    def _batch(
-        self,
-        items: Sequence[X],
-        prepare: Callable[[X], P],
-        write: Callable[[Cursor, list[P]], Sequence[R | BaseException | None]],
-    ) -> list[R | BaseException | None]:
-        """Serialize every item (a ``PayloadError`` is that item's outcome alone), then
-        write the rest in one transaction; outcomes come back in the items' order."""
-        out: list[R | BaseException | None] = [None] * len(items)
-        offered: list[int] = []
-        batch: list[P] = []
-        for k, item in enumerate(items):
-            try:
-                batch.append(prepare(item))
-            except PayloadError as exc:
-                out[k] = exc
-                continue
-            offered.append(k)
-        if batch:
-            done = self._run(lambda cur: write(cur, batch))
-            for k, outcome in zip(offered, done, strict=True):
-                out[k] = outcome
-        return out
-
     # -- retention and snapshots --------------------------------------------------
     def apply_default_retention(self, run_ids: Sequence[str], seconds: float) -> None:
         """Give finished runs without a retention of their own this one (a worker default)."""
@@ -469,175 +369,6 @@ class PostgresJournal:
     def events(self, run_id: str) -> dict[str, Any]:
         """Every event the run's chain published, by key."""
         return self._run(lambda cur: messages.events(cur, messages.chain_of(cur, run_id)))
-
-    # -- activity tasks -----------------------------------------------------------
-    def claim_task(self, owner: str) -> TaskLease | None:
-        """Lease the oldest due activity task (a new attempt), or ``None``."""
-        claimed = self.claim_tasks(owner, 1)
-        return claimed[0] if claimed else None
-
-    def claim_tasks(self, owner: str, limit: int) -> list[TaskLease]:
-        """Lease up to ``limit`` due activity tasks (``FOR UPDATE SKIP LOCKED``)."""
-        return self._run(lambda cur: tasks.claim_tasks(cur, owner, limit, self.task_lease_ttl))
-
-    def heartbeat_task(
-        self,
-        lease: TaskLease,
-        extend: timedelta | None = None,
-        *,
-        beat: bool = False,
-        details: Any = None,
-        has_details: bool = False,
-        age: timedelta = timedelta(0),
-    ) -> bool:
-        """Extend a task lease by ``extend`` (default: the task lease TTL); ``False`` if lost.
-
-        ``beat``: the activity's own heartbeat, made ``age`` ago; with ``has_details`` its
-        ``details`` (JSON) are stored for the next attempt.
-        """
-        ttl = extend or self.task_lease_ttl
-        text = (
-            dumps(details, what=f"heartbeat details of activity {lease.activity}")
-            if has_details
-            else None
-        )
-        return self._run(
-            lambda cur: tasks.heartbeat_task(cur, lease, ttl, beat=beat, details=text, age=age)
-        )
-
-    def task_state(self, task_id: int) -> dict[str, Any] | None:
-        """``{state, attempt, run_state}`` of a task right now (``None`` if it is gone)."""
-        return self._run(lambda cur: tasks.task_state(cur, task_id))
-
-    def defer_task(self, lease: TaskLease) -> bool:
-        """Hand an attempt to asynchronous completion (``complete_later``); fenced."""
-        return self._run(lambda cur: tasks.defer_task(cur, lease))
-
-    def hand_off_task(self, lease: TaskLease, owner: str, ttl: timedelta) -> bool:
-        """Give an attempt to an external executor's queue (``owner`` ``queued:...``)."""
-        return self._run(lambda cur: tasks.hand_off_task(cur, lease, owner, ttl))
-
-    def adopt_task(self, task_id: int, attempt: int, token: int, owner: str) -> TaskLease | None:
-        """An external executor starts a handed-off attempt; ``None`` if it is stale."""
-        ttl = self.task_lease_ttl
-        return self._run(lambda cur: tasks.adopt_task(cur, task_id, attempt, token, owner, ttl))
-
-    def finish_by_token(
-        self,
-        task_id: int,
-        attempt: int,
-        token: int,
-        *,
-        ok: bool,
-        result: Any = None,
-        error: dict[str, Any] | None = None,
-        final_for: Callable[[str], bool] = lambda _activity: False,
-    ) -> TaskFinish:
-        """Finish the attempt a task token names (asynchronous completion), in one
-        transaction; ``fenced`` when the token is stale."""
-        return self._run(
-            lambda cur: tasks.finish_by_token(
-                cur,
-                task_id,
-                attempt,
-                token,
-                ok=ok,
-                result=result,
-                error=error,
-                final_for=final_for,
-            )
-        )
-
-    def finish_task(
-        self,
-        lease: TaskLease,
-        *,
-        ok: bool,
-        result: Any = None,
-        error: dict[str, Any] | None = None,
-        final: bool = False,
-    ) -> TaskFinish:
-        """Record an attempt's outcome (fenced by token and attempt)."""
-        payload = tasks.prepare_finish(lease, ok, result, error)
-        return self._run(lambda cur: tasks.finish_task(cur, lease, ok, payload, final=final))[0]
-
-    def finish_task_and_claim(
-        self,
-        lease: TaskLease,
-        owner: str,
-        *,
-        ok: bool,
-        result: Any = None,
-        error: dict[str, Any] | None = None,
-        final: bool = False,
-    ) -> tuple[TaskFinish, Lease | None, ActivationInput | None]:
-        """:meth:`finish_task`; when the outcome wakes a run nobody holds, also lease that
-        run to ``owner`` and load its activation, in the same transaction."""
-        payload = tasks.prepare_finish(lease, ok, result, error)
-
-        def finish(cur: Cursor) -> tuple[TaskFinish, Lease | None, ActivationInput | None]:
-            done, run_lease = tasks.finish_task(
-                cur, lease, ok, payload, claim_for=owner, ttl=self.lease_ttl, final=final
-            )
-            if run_lease is None:
-                return done, None, None
-            inp = activations.load_activation(
-                cur, run_lease, max_child_depth=self.max_child_depth, instance=self.instance
-            )
-            return done, run_lease, inp
-
-        return self._run(finish)
-
-    def finish_tasks(
-        self, items: Sequence[tuple[TaskLease, Any, bool]], *, owner: str
-    ) -> list[tuple[TaskFinish, Lease | None, ActivationInput | None] | BaseException | None]:
-        """Group finish: ``(lease, result, claim)`` successful attempts in one transaction.
-
-        Per item, in order: ``(finish, run lease, activation input)`` as
-        :meth:`finish_task_and_claim` returns them (with ``claim`` false the run is only
-        woken), an exception for that item alone (``PayloadError``), or ``None`` — not
-        recorded here, finish it on its own. An error of the transaction propagates.
-        """
-
-        def prepare(item: tuple[TaskLease, Any, bool]) -> batch_tasks.FinishItem:
-            lease, result, claim = item
-            payload = tasks.prepare_finish(lease, True, result, None)
-            return batch_tasks.FinishItem(lease, payload or "null", claim)
-
-        return self._batch(
-            items,
-            prepare,
-            lambda cur, batch: batch_tasks.finish_batch(
-                cur,
-                batch,
-                owner=owner,
-                ttl=self.lease_ttl,
-                max_child_depth=self.max_child_depth,
-                instance=self.instance,
-            ),
-        )
-
-    def unclaim_tasks(self, leases: Sequence[TaskLease]) -> int:
-        """Give back task leases whose attempt never started (the attempt is not counted)."""
-        return self._run(lambda cur: tasks.unclaim_tasks(cur, list(leases)))
-
-    def requeue_expired_tasks(self) -> int:
-        """Requeue or exhaust tasks whose lease expired; returns how many moved."""
-        return len(self._run(tasks.requeue_expired_tasks))
-
-    def idempotent_result(self, activity: str, key: str) -> tuple[bool, Any]:
-        """A committed result for ``(activity, key)``, if any."""
-        return self._run(lambda cur: tasks.idempotent_result(cur, activity, key))
-
-    def next_watched_expiry_in(self) -> float | None:
-        """Seconds until the earliest heartbeat-timeout (or async-completion) lease runs out."""
-        row = self._run(lambda cur: fetch_one(cur, sql("tasks", "next_watched_expiry_in")))
-        return None if row is None or row["seconds"] is None else float(row["seconds"])
-
-    def next_task_at(self) -> datetime | None:
-        """When the next pending activity task becomes due."""
-        row = self._run(lambda cur: fetch_one(cur, sql("tasks", "next_task_at")))
-        return None if row is None else row["at"]
 
     # -- inspection (operators: the Observer, `runs show`) ---------------------------
     def run_detail(self, run_id: str, *, limit: int = 100) -> RunDetail:
