@@ -64,6 +64,10 @@ class MemoryJournal(MemoryJournalCore):
             ]
             return min(times) if times else None
 
+    def claim_idempotency_key(self, lease: TaskLease) -> bool:
+        """The in-memory kit runs one attempt at a time: a key is always free to claim."""
+        return True
+
     def idempotent_result(self, activity: str, key: str) -> tuple[bool, Any]:
         """A committed result for ``(activity, key)``, if any."""
         with self._tx():

@@ -220,6 +220,46 @@ class AttemptControl:
         }
 
 
+IDEMPOTENCY_WAIT_S = 600.0
+"""How long an attempt waits for another live attempt holding the same idempotency key."""
+
+
+def _idempotent_outcome(
+    journal: WorkerJournal, control: AttemptControl, retry_s: float
+) -> AttemptResult | None:
+    """The committed result for the attempt's key, or ``None`` once this attempt holds the
+    key's claim and must run the body itself.
+
+    Another attempt holding a live claim on the same key is running the body right now:
+    wait for its result (or for its claim to die with its lease) rather than run it twice.
+    """
+    lease = control.lease
+    key = lease.idempotency_key
+    assert key is not None
+    deadline = time.monotonic() + IDEMPOTENCY_WAIT_S
+    pause = 0.02
+    while True:
+        claimed = retry_transient(lambda: journal.claim_idempotency_key(lease), within_s=retry_s)
+        # Checked after the claim: a holder commits its result and ends its lease together.
+        found, value = retry_transient(
+            lambda: journal.idempotent_result(lease.activity, key), within_s=retry_s
+        )
+        if found:
+            return AttemptResult(True, value)
+        if claimed:
+            return None
+        if control.scope.cancelled or time.monotonic() > deadline:
+            return AttemptResult(
+                False,
+                error={
+                    "type": "IdempotencyKeyBusy",
+                    "message": f"another attempt still holds idempotency key {key!r}",
+                },
+            )
+        time.sleep(pause)
+        pause = min(pause * 2, 0.5)
+
+
 def run_leased(
     journal: WorkerJournal,
     control: AttemptControl,
@@ -237,13 +277,10 @@ def run_leased(
     lease = control.lease
     kind = "compensation" if lease.kind == "compensation" else "activity"
     if lease.idempotency_key is not None:
-        key = lease.idempotency_key
-        found, value = retry_transient(
-            lambda: journal.idempotent_result(lease.activity, key), within_s=retry_s
-        )
-        if found:
+        reused = _idempotent_outcome(journal, control, retry_s)
+        if reused is not None:
             emit("activity.idempotency_hit", meta)
-            return AttemptResult(True, value)
+            return reused
     try:
         act = activity_for(lease.activity)
     except Exception as exc:

@@ -84,6 +84,10 @@ class WorkerJournal(Journal, Protocol):
         """Which of ``owner_ids`` still hold an unexpired lease."""
         ...
 
+    def claim_idempotency_key(self, lease: TaskLease) -> bool:
+        """Claim the attempt's idempotency key; ``False`` while another live attempt has it."""
+        ...
+
     def finish_task_and_claim(
         self,
         lease: TaskLease,

@@ -176,6 +176,11 @@ class TaskJournal(JournalBase):
         """Requeue or exhaust tasks whose lease expired; returns how many moved."""
         return len(self._run(tasks.requeue_expired_tasks))
 
+    def claim_idempotency_key(self, lease: TaskLease) -> bool:
+        """Claim ``lease``'s idempotency key for this attempt; ``False`` while another
+        live attempt holds it (it is running the body: wait for its result)."""
+        return self._run(lambda cur: tasks.claim_idempotency_key(cur, lease))
+
     def idempotent_result(self, activity: str, key: str) -> tuple[bool, Any]:
         """A committed result for ``(activity, key)``, if any."""
         return self._run(lambda cur: tasks.idempotent_result(cur, activity, key))

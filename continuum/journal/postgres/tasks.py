@@ -219,6 +219,13 @@ def requeue_expired_tasks(cur: Cursor) -> list[Row]:
     return moved
 
 
+def claim_idempotency_key(cur: Cursor, lease: TaskLease) -> bool:
+    """Claim ``lease``'s idempotency key for its attempt; ``False`` while another live
+    attempt holds it (see ``claim_idempotency_key`` in tasks.sql)."""
+    params = {"id": lease.id, "token": lease.token, "attempt": lease.attempt}
+    return fetch_one(cur, sql("tasks", "claim_idempotency_key"), params) is not None
+
+
 def idempotent_result(cur: Cursor, activity: str, key: str) -> tuple[bool, Any]:
     """A committed result for ``(activity, key)``, if any."""
     row = fetch_one(cur, sql("tasks", "idempotent_result"), (activity, key))

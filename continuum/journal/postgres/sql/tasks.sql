@@ -209,3 +209,24 @@ WHERE state = 'leased' AND (heartbeat_timeout_ms IS NOT NULL OR lease_owner IS N
 
 -- name: next_task_at
 SELECT min(available_at) AS at FROM continuum_activity_tasks WHERE state = 'pending';
+
+-- name: claim_idempotency_key
+-- Claim (activity, key) for this task attempt: a new claim, our own task's earlier claim,
+-- or a claim whose holder no longer holds its attempt's lease (crashed, expired, done).
+-- No row back: another live attempt holds it. Fenced: the claimer must hold its lease.
+INSERT INTO continuum_idempotency_claims AS c
+    (activity, idempotency_key, task_id, attempt, lease_token)
+SELECT t.activity, t.idempotency_key, t.id, t.attempt, t.lease_token
+FROM continuum_activity_tasks t
+WHERE t.id = %(id)s AND t.lease_token = %(token)s AND t.attempt = %(attempt)s
+  AND t.state = 'leased' AND t.idempotency_key IS NOT NULL
+ON CONFLICT (activity, idempotency_key) DO UPDATE
+SET task_id = EXCLUDED.task_id, attempt = EXCLUDED.attempt,
+    lease_token = EXCLUDED.lease_token, claimed_at = now()
+WHERE c.task_id = EXCLUDED.task_id
+   OR NOT EXISTS (
+       SELECT 1 FROM continuum_activity_tasks h
+       WHERE h.id = c.task_id AND h.attempt = c.attempt AND h.lease_token = c.lease_token
+         AND h.state = 'leased' AND h.lease_expires_at > now()
+   )
+RETURNING task_id;
