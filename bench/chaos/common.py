@@ -70,6 +70,23 @@ def flow(key: str) -> list[str]:
     return out
 
 
+@continuum.activity(max_attempts=MAX_ATTEMPTS)
+def charge_once(key: str, shared: str) -> str:
+    _record(key, 100)
+    _record(shared, 200)  # one row per body execution under the shared idempotency key
+    import time
+    import uuid
+
+    time.sleep(0.3)
+    return f"charged:{shared}:{uuid.uuid4().hex[:8]}"  # differs per execution
+
+
+@continuum.workflow(name="chaos.shared_key")
+def shared_key(key: str) -> str:
+    shared = key.rsplit("-", 1)[0]
+    return continuum.execute(charge_once, key, shared, idempotency_key=f"charge:{shared}")
+
+
 @continuum.workflow(name="chaos.waiter")
 def waiter(key: str) -> str:
     got = continuum.wait_signal("go")
@@ -179,13 +196,16 @@ def start_runs(dsn: str, keys: list[str], workflow: str = "chaos.flow") -> None:
             client.start(flow, key, id=key)
 
 
+_FLOWS = {"chaos.flow": "flow", "chaos.waiter": "waiter", "chaos.shared_key": "shared_key"}
+
+
 def workload_flow(name: str) -> Any:
     """The workload's workflow ``name``, imported in this process (same source, same hash)."""
     import importlib.util
 
     if "chaos_workload" in sys.modules:
         module = sys.modules["chaos_workload"]
-        return {"chaos.flow": module.flow, "chaos.waiter": module.waiter}[name]
+        return getattr(module, _FLOWS[name])
     path = Path(tempfile.mkdtemp(prefix="continuum-chaos-client-")) / "chaos_workload.py"
     path.write_text(textwrap.dedent(WORKLOAD))
     spec = importlib.util.spec_from_file_location("chaos_workload", path)
@@ -193,7 +213,7 @@ def workload_flow(name: str) -> Any:
     module = importlib.util.module_from_spec(spec)
     sys.modules["chaos_workload"] = module
     spec.loader.exec_module(module)
-    return {"chaos.flow": module.flow, "chaos.waiter": module.waiter}[name]
+    return getattr(module, _FLOWS[name])
 
 
 def wait_terminal(dsn: str, keys: list[str], timeout: float) -> float:

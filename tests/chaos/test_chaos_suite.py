@@ -88,3 +88,12 @@ def test_malformed_input_and_sql_injection(pg_server_dsn: str) -> None:
     assert report["other_errors"] == 0, report
     assert report["injections_executed"] == 0, report
     assert report["typed_errors"] > 0 and report["accepted"] > 0, report
+
+
+@pytest.mark.slow
+def test_idempotency_keys_under_concurrency(pg_server_dsn: str) -> None:
+    report = _run("idempotency_race.py", pg_server_dsn)
+    _assert_invariants(report)
+    assert report["duplicate_idempotent_executions"] == 0, report
+    assert report["keys_with_differing_results"] == 0, report
+    assert report["keys_executed"] == report["keys"], report
