@@ -2,7 +2,7 @@
 
 -- name: set_retention
 -- In the transaction that inserted the run; retention_until follows when it finishes
--- (trigger of migration 0006).
+-- (trigger of migration 0004).
 UPDATE continuum_runs SET retention = make_interval(secs => %s) WHERE id = %s;
 
 -- name: default_retention
