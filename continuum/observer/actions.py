@@ -54,6 +54,19 @@ def _failed(request: Request, obs: Observer, status: int, heading: str, text: st
     return obs.message(request, status, heading, text, back)
 
 
+def _name_and_payload(form: FormData, kind: str) -> tuple[str, Any] | str:
+    """The ``name`` and JSON ``payload`` form fields of a signal or update, or why not."""
+    name = form.get("name")
+    if not isinstance(name, str) or not name.strip():
+        return f"the {kind} needs a name (form field name)"
+    raw = form.get("payload")
+    text = raw.strip() if isinstance(raw, str) else ""
+    try:
+        return name.strip(), json.loads(text) if text else None
+    except ValueError as exc:
+        return f"the payload is not JSON ({exc}); nothing was sent"
+
+
 async def cancel(request: Request) -> Response:
     """``POST /runs/{id}/cancel``: cancel the run (its chain's tip) and its children."""
     obs: Observer = request.app.state.observer
@@ -81,26 +94,19 @@ async def signal(request: Request) -> Response:
         form = await _guarded_form(request, obs)
     except Rejected as exc:
         return _failed(request, obs, 403, "Forbidden", str(exc))
-    name = form.get("name")
-    raw = form.get("payload")
-    if not isinstance(name, str) or not name.strip():
-        return _failed(request, obs, 400, "Bad signal", "the signal needs a name (form field name)")
-    text = raw.strip() if isinstance(raw, str) else ""
+    parsed = _name_and_payload(form, "signal")
+    if isinstance(parsed, str):
+        return _failed(request, obs, 400, "Bad signal", parsed)
+    name, payload = parsed
     try:
-        payload = json.loads(text) if text else None
-    except ValueError as exc:
-        return _failed(
-            request, obs, 400, "Bad signal", f"the payload is not JSON ({exc}); nothing was sent"
-        )
-    try:
-        await obs.call(obs.client.signal, run_id, name.strip(), payload)
+        await obs.call(obs.client.signal, run_id, name, payload)
     except RunNotFound:
         return _failed(request, obs, 404, "Run not found", f"There is no run {run_id!r}.")
     except RunTerminal as exc:
         return _failed(request, obs, 409, "Run already finished", str(exc))
     except PayloadError as exc:
         return _failed(request, obs, 400, "Bad signal", str(exc))
-    return _done(request, run_id, "signalled", {"signal": name.strip()})
+    return _done(request, run_id, "signalled", {"signal": name})
 
 
 UPDATE_WAIT_S = 10.0
@@ -116,19 +122,12 @@ async def update(request: Request) -> Response:
         form = await _guarded_form(request, obs)
     except Rejected as exc:
         return _failed(request, obs, 403, "Forbidden", str(exc))
-    name = form.get("name")
-    raw = form.get("payload")
-    if not isinstance(name, str) or not name.strip():
-        return _failed(request, obs, 400, "Bad update", "the update needs a name (form field name)")
-    text = raw.strip() if isinstance(raw, str) else ""
+    parsed = _name_and_payload(form, "update")
+    if isinstance(parsed, str):
+        return _failed(request, obs, 400, "Bad update", parsed)
+    name, payload = parsed
     try:
-        payload = json.loads(text) if text else None
-    except ValueError as exc:
-        return _failed(
-            request, obs, 400, "Bad update", f"the payload is not JSON ({exc}); nothing was sent"
-        )
-    try:
-        reply = await obs.call(obs.client.update, run_id, name.strip(), payload, UPDATE_WAIT_S)
+        reply = await obs.call(obs.client.update, run_id, name, payload, UPDATE_WAIT_S)
     except RunNotFound:
         return _failed(request, obs, 404, "Run not found", f"There is no run {run_id!r}.")
     except RunTerminal as exc:
@@ -140,7 +139,7 @@ async def update(request: Request) -> Response:
     except PayloadError as exc:
         return _failed(request, obs, 400, "Bad update", str(exc))
     if wants_json(request):
-        return JSONResponse({"ok": True, "run_id": run_id, "update": name.strip(), "reply": reply})
+        return JSONResponse({"ok": True, "run_id": run_id, "update": name, "reply": reply})
     back = f"{base_path(request)}/runs/{quote(run_id, safe='')}"
     return obs.message(request, 200, "Update answered", json.dumps(reply), back)
 
