@@ -21,11 +21,14 @@ import psycopg
 from psycopg.rows import dict_row
 from pydantic import BaseModel, Field
 
+from continuum.ops.batches import delete_in_batches
 from continuum.ops.queries import query
 from continuum.progress import Progress, silent
 
 BATCH = 500
 """Runs deleted per transaction, so a large backlog never holds long locks."""
+
+_TABLES = ("events", "signals", "timers", "tasks", "snapshots", "updates", "idempotency_claims")
 
 
 class ChainMember(BaseModel):
@@ -83,22 +86,14 @@ def archive_continued_chains(
     )
     if not execute:
         return report
-    totals = dict.fromkeys(
-        ("runs", "events", "signals", "timers", "tasks", "snapshots", "updates"), 0
+    report.deleted_run_ids, totals = delete_in_batches(
+        conn,
+        "archive_chain_batch",
+        {"older_than": older_than, "batch": batch},
+        tables=_TABLES,
+        label="archiving chain runs",
+        expected=report.candidates,
+        progress=progress,
     )
-    while True:
-        with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
-            row = cur.execute(
-                query("archive_chain_batch"), {"older_than": older_than, "batch": batch}
-            ).fetchone()
-        assert row is not None
-        ids = list(row["run_ids"])
-        if not ids:
-            break
-        report.deleted_run_ids.extend(ids)
-        totals["runs"] += len(ids)
-        progress("archiving chain runs", totals["runs"], max(report.candidates, totals["runs"]))
-        for table in ("events", "signals", "timers", "tasks", "snapshots", "updates"):
-            totals[table] += row[table]
     report.deleted = totals
     return report

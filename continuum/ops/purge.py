@@ -3,8 +3,9 @@
 A run started with ``retention=`` (``client.start(..., retention=continuum.days(30))``,
 or the workflow's / worker's default) gets ``retention_until`` when it finishes. Once
 that moment has passed the run may be deleted with its events, signals, timers, activity
-tasks and snapshots. Runs without retention are kept forever. Dry run unless
-``execute=True``; deletes in batches, one transaction each.
+tasks (and the idempotency-key claims their attempts held) and snapshots. Runs without
+retention are kept forever. Dry run unless ``execute=True``; deletes in batches, one
+transaction each.
 """
 
 from __future__ import annotations
@@ -16,13 +17,23 @@ import psycopg
 from psycopg.rows import dict_row
 from pydantic import BaseModel, Field
 
+from continuum.ops.batches import delete_in_batches
 from continuum.ops.queries import query
 from continuum.progress import Progress, silent
 
 BATCH = 500
 """Runs deleted per transaction, so a large backlog never holds long locks."""
 
-_TABLES = ("events", "signals", "timers", "tasks", "snapshots", "updates", "run_events")
+_TABLES = (
+    "events",
+    "signals",
+    "timers",
+    "tasks",
+    "snapshots",
+    "updates",
+    "run_events",
+    "idempotency_claims",
+)
 
 
 class ExpiredRun(BaseModel):
@@ -70,19 +81,14 @@ def purge_expired_runs(
     )
     if not execute:
         return report
-    totals = dict.fromkeys(("runs", *_TABLES), 0)
-    progress("purging runs", 0, report.candidates)
-    while True:
-        with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
-            row = cur.execute(query("purge_batch"), {"batch": batch}).fetchone()
-        assert row is not None
-        ids = list(row["run_ids"])
-        if not ids:
-            break
-        report.deleted_run_ids.extend(ids)
-        totals["runs"] += len(ids)
-        progress("purging runs", totals["runs"], max(report.candidates, totals["runs"]))
-        for table in _TABLES:
-            totals[table] += row[table]
+    report.deleted_run_ids, totals = delete_in_batches(
+        conn,
+        "purge_batch",
+        {"batch": batch},
+        tables=_TABLES,
+        label="purging runs",
+        expected=report.candidates,
+        progress=progress,
+    )
     report.deleted = totals
     return report

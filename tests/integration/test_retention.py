@@ -35,6 +35,17 @@ def parent(n: int) -> int:
     return result
 
 
+@continuum.activity
+def charge(n: int) -> int:
+    return n * 100
+
+
+@continuum.workflow(name="retention.charged")
+def charged(n: int) -> int:
+    result: int = continuum.execute(charge, n, idempotency_key=f"charge:{n}")
+    return result
+
+
 @pytest.fixture
 def client(pg_dsn: str) -> Iterator[continuum.Client]:
     with continuum.Client(pg_dsn, instance=f"r-{uuid.uuid4().hex[:8]}") as c:
@@ -137,6 +148,37 @@ def test_runs_purge_is_a_dry_run_until_execute(client: continuum.Client, pg_dsn:
         client.get_run(expiring)
     assert client.get_run(kept).state == continuum.RunState.COMPLETED
     assert client.get_run(forever).state == continuum.RunState.COMPLETED
+
+
+def _claims(dsn: str, key: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM continuum_idempotency_claims WHERE idempotency_key = %s", (key,)
+        ).fetchone()
+    assert row is not None
+    count: int = row[0]
+    return count
+
+
+def test_runs_purge_takes_the_idempotency_claims_of_the_purged_runs(
+    client: continuum.Client, pg_dsn: str
+) -> None:
+    expiring = client.start(charged, 1, retention=continuum.seconds(1))
+    kept = client.start(charged, 2, retention=continuum.days(30))
+    with continuum.Worker(client, workflows=[charged], activities=[charge], poll_interval=0.2):
+        assert client.result(expiring, timeout=30) == 100
+        assert client.result(kept, timeout=30) == 200
+    assert _claims(pg_dsn, "charge:1") == 1 and _claims(pg_dsn, "charge:2") == 1
+    time.sleep(1.2)
+    done = CliRunner().invoke(
+        runs_group, ["purge", "--execute", "--dsn", pg_dsn, "--format", "json"]
+    )
+    assert done.exit_code == 0, done.output
+    executed = json.loads(done.stdout)
+    assert executed["deleted_run_ids"] == [expiring]
+    assert executed["deleted"]["idempotency_claims"] == 1
+    assert _claims(pg_dsn, "charge:1") == 0
+    assert _claims(pg_dsn, "charge:2") == 1  # the kept run's claim stays with it
 
 
 def test_runs_purge_bad_dsn_is_one_line_without_traceback() -> None:

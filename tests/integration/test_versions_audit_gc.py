@@ -348,6 +348,7 @@ def test_archive_deletes_only_expired_non_tail_chain_members_and_their_rows(
         "tasks": 1,
         "snapshots": 1,
         "updates": 1,
+        "idempotency_claims": 0,
     }
     after = _remaining(conn)
     assert after["runs"] == {"c-middle", "c-tip", "c-ended"}

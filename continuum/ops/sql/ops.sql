@@ -124,6 +124,12 @@ WITH doomed AS (
     DELETE FROM continuum_timers t USING doomed d WHERE t.run_id = d.id RETURNING 1
 ), tasks AS (
     DELETE FROM continuum_activity_tasks t USING doomed d WHERE t.run_id = d.id RETURNING 1
+), idempotency_claims AS (
+    -- A claim names the task attempt that held it; with the task gone it guards nothing.
+    DELETE FROM continuum_idempotency_claims c
+    USING continuum_activity_tasks t, doomed d
+    WHERE c.task_id = t.id AND t.run_id = d.id
+    RETURNING 1
 ), snapshots AS (
     DELETE FROM continuum_snapshots s USING doomed d WHERE s.run_id = d.id RETURNING 1
 ), updates AS (
@@ -138,7 +144,8 @@ SELECT coalesce((SELECT array_agg(id ORDER BY id) FROM runs), '{}') AS run_ids,
        (SELECT count(*) FROM timers) AS timers,
        (SELECT count(*) FROM tasks) AS tasks,
        (SELECT count(*) FROM snapshots) AS snapshots,
-       (SELECT count(*) FROM updates) AS updates;
+       (SELECT count(*) FROM updates) AS updates,
+       (SELECT count(*) FROM idempotency_claims) AS idempotency_claims;
 
 -- name: purgeable_runs
 -- Finished runs whose retention_until has passed (client.start(retention=...)).
@@ -171,6 +178,12 @@ WITH doomed AS (
     DELETE FROM continuum_timers t USING doomed d WHERE t.run_id = d.id RETURNING 1
 ), tasks AS (
     DELETE FROM continuum_activity_tasks t USING doomed d WHERE t.run_id = d.id RETURNING 1
+), idempotency_claims AS (
+    -- A claim names the task attempt that held it; with the task gone it guards nothing.
+    DELETE FROM continuum_idempotency_claims c
+    USING continuum_activity_tasks t, doomed d
+    WHERE c.task_id = t.id AND t.run_id = d.id
+    RETURNING 1
 ), snapshots AS (
     DELETE FROM continuum_snapshots s USING doomed d WHERE s.run_id = d.id RETURNING 1
 ), updates AS (
@@ -188,4 +201,5 @@ SELECT coalesce((SELECT array_agg(id ORDER BY id) FROM runs), '{}') AS run_ids,
        (SELECT count(*) FROM tasks) AS tasks,
        (SELECT count(*) FROM snapshots) AS snapshots,
        (SELECT count(*) FROM updates) AS updates,
-       (SELECT count(*) FROM run_events) AS run_events;
+       (SELECT count(*) FROM run_events) AS run_events,
+       (SELECT count(*) FROM idempotency_claims) AS idempotency_claims;
