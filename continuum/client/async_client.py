@@ -24,6 +24,7 @@ from psycopg_pool import AsyncConnectionPool
 from continuum import payloads
 from continuum.client import completion, requests
 from continuum.client.answers import answer_of, settled
+from continuum.client.async_features import AsyncFeaturesMixin
 from continuum.client.async_waiting import FinishListener, wait_for_terminal
 from continuum.db.config import DatabaseConfig, validate_dsn
 from continuum.db.pool import unavailable
@@ -44,7 +45,7 @@ def _not_in_workflow(operation: str) -> None:
     requests.not_in_workflow(operation, _NAME)
 
 
-class AsyncClient:
+class AsyncClient(AsyncFeaturesMixin):
     """An asyncio connection to one Continuum database; use one per event loop.
 
     ``dsn=None`` resolves ``$CONTINUUM_DATABASE_URL``, else the embedded server (migrated

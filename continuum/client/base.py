@@ -1,4 +1,5 @@
-"""What the client's feature mixins (schedules, queues, fork) need from ``Client``."""
+"""What the client's feature mixins (schedules, queues, fork) need from ``Client``, and
+the checks both clients share."""
 
 from __future__ import annotations
 
@@ -22,13 +23,22 @@ def not_in_workflow(operation: str, client: str = "Client") -> None:
         )
 
 
-def check_flow(flow: Any, operation: str) -> Workflow[Any, Any]:
+def check_flow(flow: Any, operation: str, client: str = "Client") -> Workflow[Any, Any]:
     """``flow`` if it is a workflow, else a :class:`ConfigurationError` naming the call."""
     if not isinstance(flow, Workflow):
         raise ConfigurationError(
-            f"Client.{operation} expects a @continuum.workflow, got {type(flow).__name__}"
+            f"{client}.{operation} expects a @continuum.workflow, got {type(flow).__name__}"
         )
     return flow
+
+
+def current_version(versions: VersionRegistry, workflow: str) -> str | None:
+    """The version hash new runs of ``workflow`` get: the loaded definition's (through the
+    build manifest), else the manifest's current one (``None``: neither)."""
+    try:
+        return versions.for_start(REGISTRY.workflow(workflow)).version_hash
+    except ContinuumError:
+        return versions.current_hash(workflow)
 
 
 class ClientBase:
@@ -45,9 +55,5 @@ class ClientBase:
         raise NotImplementedError
 
     def current_version(self, workflow: str) -> str | None:
-        """The version hash new runs of ``workflow`` get here: the loaded definition's
-        (through the build manifest), else the manifest's current one (``None``: neither)."""
-        try:
-            return self.versions.for_start(REGISTRY.workflow(workflow)).version_hash
-        except ContinuumError:
-            return self.versions.current_hash(workflow)
+        """The version hash new runs of ``workflow`` get here (see :func:`current_version`)."""
+        return current_version(self.versions, workflow)

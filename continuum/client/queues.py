@@ -13,18 +13,65 @@ from continuum.models import QueueInfo
 from continuum.validation import check_name, check_new_run_id, check_run_id
 
 
-def check_queue(queue: object, priority: object, operation: str) -> None:
+def check_queue(queue: object, priority: object, operation: str, client: str = "Client") -> None:
     """Validate ``queue=`` / ``priority=`` of a start."""
     if queue is not None and (not isinstance(queue, str) or not queue):
         raise ConfigurationError(
-            f"Client.{operation}: queue must be a non-empty string, got {queue!r}"
+            f"{client}.{operation}: queue must be a non-empty string, got {queue!r}"
         )
     if queue is not None:
-        check_name(queue, what="the queue name", operation=f"Client.{operation}")
+        check_name(queue, what="the queue name", operation=f"{client}.{operation}")
     if isinstance(priority, bool) or not isinstance(priority, int):
         raise ConfigurationError(
-            f"Client.{operation}: priority must be an int (lower starts first), got {priority!r}"
+            f"{client}.{operation}: priority must be an int (lower starts first), got {priority!r}"
         )
+
+
+def check_limits(
+    name: str,
+    concurrency: int | None,
+    rate_limit: tuple[int, timedelta] | None,
+    client: str = "Client",
+) -> None:
+    """Validate a ``configure_queue()`` call."""
+    check_queue(name, 0, "configure_queue", client)
+    if concurrency is not None and (
+        isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1
+    ):
+        raise ConfigurationError(
+            f"{client}.configure_queue: concurrency must be an int >= 1 or None, "
+            f"got {concurrency!r}"
+        )
+    if rate_limit is not None:
+        ok = (
+            isinstance(rate_limit, tuple)
+            and len(rate_limit) == 2
+            and isinstance(rate_limit[0], int)
+            and not isinstance(rate_limit[0], bool)
+            and rate_limit[0] >= 1
+            and isinstance(rate_limit[1], timedelta)
+            and rate_limit[1] > timedelta(0)
+        )
+        if not ok:
+            raise ConfigurationError(
+                f"{client}.configure_queue: rate_limit must be (count >= 1, timedelta > 0), "
+                f"e.g. (100, minutes(1)); got {rate_limit!r}"
+            )
+
+
+def fork_id(run_id: str, at_seq: int | None, id: str | None, client: str = "Client") -> str:
+    """Validate a ``fork()`` call; the new run's id (``id``, else a fresh one)."""
+    if at_seq is not None and (
+        isinstance(at_seq, bool) or not isinstance(at_seq, int) or at_seq < 1
+    ):
+        raise ConfigurationError(
+            f"{client}.fork: at_seq must be an int >= 1 (seqs start at 1, as "
+            f"{client}.history shows them) or None, got {at_seq!r}"
+        )
+    check_run_id(run_id, operation=f"{client}.fork")
+    if id is not None:
+        check_new_run_id(id, operation=f"{client}.fork")
+    return id or f"{run_id}~fork-{uuid.uuid4().hex[:8]}"
 
 
 class QueueMixin(ClientBase):
@@ -43,29 +90,7 @@ class QueueMixin(ClientBase):
         most ``rate_limit[0]`` start per ``rate_limit[1]``, across every worker.
         """
         not_in_workflow("configure_queue")
-        check_queue(name, 0, "configure_queue")
-        if concurrency is not None and (
-            isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1
-        ):
-            raise ConfigurationError(
-                f"Client.configure_queue: concurrency must be an int >= 1 or None, "
-                f"got {concurrency!r}"
-            )
-        if rate_limit is not None:
-            ok = (
-                isinstance(rate_limit, tuple)
-                and len(rate_limit) == 2
-                and isinstance(rate_limit[0], int)
-                and not isinstance(rate_limit[0], bool)
-                and rate_limit[0] >= 1
-                and isinstance(rate_limit[1], timedelta)
-                and rate_limit[1] > timedelta(0)
-            )
-            if not ok:
-                raise ConfigurationError(
-                    "Client.configure_queue: rate_limit must be (count >= 1, timedelta > 0), "
-                    f"e.g. (100, minutes(1)); got {rate_limit!r}"
-                )
+        check_limits(name, concurrency, rate_limit)
         self.journal.transaction(
             lambda cur: queue_ops.configure(cur, name, concurrency, rate_limit)
         )
@@ -84,18 +109,8 @@ class QueueMixin(ClientBase):
         is untouched. Raises ``RunNotFound``, ``ForkError`` and ``RunAlreadyExists``.
         """
         not_in_workflow("fork")
-        if at_seq is not None and (
-            isinstance(at_seq, bool) or not isinstance(at_seq, int) or at_seq < 1
-        ):
-            raise ConfigurationError(
-                f"Client.fork: at_seq must be an int >= 1 (seqs start at 1, as "
-                f"Client.history shows them) or None, got {at_seq!r}"
-            )
-        check_run_id(run_id, operation="Client.fork")
-        if id is not None:
-            check_new_run_id(id, operation="Client.fork")
+        new_id = fork_id(run_id, at_seq, id)
         source = self.journal.get_run(run_id)
-        new_id = id or f"{run_id}~fork-{uuid.uuid4().hex[:8]}"
         version = self.current_version(source.workflow) or source.version_hash
         return self.journal.transaction(
             lambda cur: fork_ops.fork(cur, run_id, at_seq, new_id, version)

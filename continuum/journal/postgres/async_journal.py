@@ -46,6 +46,10 @@ class AsyncPostgresJournal:
         ):
             return await run_green(fn, cur)
 
+    async def transaction(self, fn: Callable[[Cursor], T]) -> T:
+        """Run one of the sync journal's cursor functions in its own transaction."""
+        return await self._run(fn)
+
     async def _run_retrying(self, fn: Callable[[Cursor], T]) -> T:
         for _ in range(_PARENT_MOVED_RETRIES):
             try:
