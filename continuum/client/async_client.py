@@ -14,7 +14,7 @@ and encoded exactly as ``Client`` does (``continuum.client.requests``), before a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from types import TracebackType
 from typing import Any, TypeVar
@@ -25,13 +25,19 @@ from continuum import payloads
 from continuum.client import completion, requests
 from continuum.client.answers import answer_of, settled
 from continuum.client.async_features import AsyncFeaturesMixin
-from continuum.client.async_waiting import FinishListener, wait_for_terminal
+from continuum.client.async_waiting import (
+    RUN_FINISHED,
+    FinishListener,
+    wait_for_terminal,
+    wait_until,
+)
 from continuum.db.config import DatabaseConfig, validate_dsn
 from continuum.db.pool import unavailable
 from continuum.definitions.versions import VersionRegistry
 from continuum.definitions.workflow import Workflow
 from continuum.errors import ConfigurationError, UpdateTimeout
 from continuum.journal.postgres.async_journal import AsyncPostgresJournal
+from continuum.journal.postgres.messages import EVENT_SET, UPDATE_ANSWERED
 from continuum.journal.records import UpdateStatus
 from continuum.models import TERMINAL_STATES, Page, RunInfo
 from continuum.runtime.instance import ensure_schema, uses_embedded
@@ -178,17 +184,19 @@ class AsyncClient(AsyncFeaturesMixin):
         return await journal.cancel(run_id, delta)
 
     async def get_event(self, run_id: str, key: str, timeout: float | None = None) -> Any:
-        """``Client.get_event`` on asyncio: waits (polling) until the key is set."""
+        """``Client.get_event`` on asyncio: waits (LISTEN, with a poll backstop) until the
+        key is set; ``UpdateTimeout`` after ``timeout`` seconds."""
         _not_in_workflow("get_event")
         check_run_id(run_id, operation=f"{_NAME}.get_event")
         check_name(key, what="the event key", operation=f"{_NAME}.get_event")
         journal = await self._journal_open()
+        chain = (await journal.get_run(run_id)).correlation_id or run_id
 
         async def check() -> tuple[bool, Any] | None:
             found = await journal.get_event(run_id, key)
             return found if found[0] else None
 
-        got = await poll_until(check, timeout)
+        got = await wait_until(self._listening(), [(EVENT_SET, chain)], check, timeout)
         if got is None:
             raise UpdateTimeout(
                 f"run {run_id!r} did not set event {key!r} within {timeout:g}s "
@@ -212,23 +220,29 @@ class AsyncClient(AsyncFeaturesMixin):
         type: Any = None,
     ) -> Any:
         """``Client.update`` on asyncio: the reply, or ``UpdateRejected`` /
-        ``RunTerminal`` / ``UpdateTimeout`` (the answer is polled for)."""
+        ``RunTerminal`` / ``UpdateTimeout`` (the answer is awaited on LISTEN)."""
         _not_in_workflow("update")
         check_run_id(run_id, operation=f"{_NAME}.update")
         check_name(name, what="the update name", operation=f"{_NAME}.update")
         encoded = payloads.encode(payload, what=f"payload of update {name!r}")
         journal = await self._journal_open()
-        update_id, _tip = await journal.send_update(run_id, name, encoded)
+        update_id, tip = await journal.send_update(run_id, name, encoded)
+        wants = [(UPDATE_ANSWERED, str(update_id)), (RUN_FINISHED, tip)]
 
         async def check() -> UpdateStatus | None:
             status = await journal.update_status(update_id)
             return status if settled(status) else None
 
-        status = await poll_until(check, timeout) or await journal.update_status(update_id)
+        status = await wait_until(self._listening(), wants, check, timeout)
+        status = status or await journal.update_status(update_id)
         withdrawn = False
         if status.status is None and status.run_state not in TERMINAL_STATES:
             withdrawn = await journal.withdraw_update(update_id)
         return answer_of(status, name, type, _Withdrawn(withdrawn))
+
+    def _listening(self) -> FinishListener:
+        assert self._listener is not None, "open() starts the listener"
+        return self._listener
 
     async def result(self, run_id: str, timeout: float | None = None) -> Any:
         """Wait for the chain's final result; ``RunFailed``, ``RunCancelled``,
@@ -344,20 +358,3 @@ class _Withdrawn:
 
     def withdraw_update(self, update_id: int) -> bool:
         return self.withdrawn
-
-
-async def poll_until(check: Callable[[], Awaitable[T | None]], timeout: float | None) -> T | None:
-    """Await ``check`` until it returns a value (first every 10 ms, backing off to
-    250 ms); ``None`` once ``timeout`` seconds have passed."""
-    loop = asyncio.get_running_loop()
-    deadline = None if timeout is None else loop.time() + timeout
-    delay = 0.01
-    while True:
-        found = await check()
-        if found is not None:
-            return found
-        remaining = None if deadline is None else deadline - loop.time()
-        if remaining is not None and remaining <= 0:
-            return None
-        await asyncio.sleep(delay if remaining is None else min(delay, remaining))
-        delay = min(delay * 2, 0.25)

@@ -1,9 +1,10 @@
-"""Waiting for runs to finish from asyncio: one LISTEN connection for every waiter.
+"""Waiting from asyncio: one LISTEN connection for every waiter.
 
 An :class:`AsyncClient` keeps a single connection listening on
-``continuum_run_finished``; each ``await client.result(...)`` registers an
-``asyncio.Event`` under the run id it waits for and sleeps on it (with a poll slice as
-backstop). A thousand waiters cost a thousand events, not a thousand connections or
+``continuum_run_finished``, ``continuum_update_answered`` and ``continuum_event_set``;
+each waiting call (``result``, ``update``, ``get_event``) registers an ``asyncio.Event``
+under the ``(channel, payload)`` pairs it waits for and sleeps on it (with a poll slice
+as backstop). A thousand waiters cost a thousand events, not a thousand connections or
 threads. NOTIFY payloads are ids only: a wake-up just triggers a re-read of the row.
 """
 
@@ -13,19 +14,24 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 import psycopg
 
 from continuum.errors import ResultTimeout
 from continuum.journal.postgres.async_journal import AsyncPostgresJournal
+from continuum.journal.postgres.messages import EVENT_SET, UPDATE_ANSWERED
 from continuum.models import RunInfo
 
 _log = logging.getLogger("continuum.client")
+T = TypeVar("T")
 
 POLL_S = 1.0  # re-read period when the LISTEN connection is down
 LISTENING_POLL_S = 10.0  # backstop only: a NOTIFY normally wakes the waiter first
-_CHANNEL = "continuum_run_finished"
+RUN_FINISHED = "continuum_run_finished"
+_CHANNELS = (RUN_FINISHED, UPDATE_ANSWERED, EVENT_SET)
+MESSAGE_POLL_S = 0.5  # update/get_event backstop, as the sync Client's
 
 
 class FinishListener:
@@ -33,7 +39,7 @@ class FinishListener:
 
     def __init__(self, dsn: str) -> None:
         self._dsn = dsn
-        self._waiters: dict[str, set[asyncio.Event]] = {}
+        self._waiters: dict[tuple[str, str], set[asyncio.Event]] = {}
         self._task: asyncio.Task[None] | None = None
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self.notices = 0  # bumped on every notification: a waiter re-reads if it moved
@@ -44,7 +50,8 @@ class FinishListener:
             self._conn = await psycopg.AsyncConnection.connect(
                 self._dsn, autocommit=True, application_name="continuum-async-result"
             )
-            await self._conn.execute(f"LISTEN {_CHANNEL}")
+            for channel in _CHANNELS:
+                await self._conn.execute(f"LISTEN {channel}")
         except psycopg.Error as exc:
             _log.warning("AsyncClient: LISTEN unavailable (%s); result() polls instead", exc)
             self._conn = None
@@ -56,9 +63,9 @@ class FinishListener:
             async for note in conn.notifies():
                 self.notices += 1
                 targets = (
-                    self._waiters.values()
+                    [v for (channel, _), v in self._waiters.items() if channel == note.channel]
                     if note.payload == ""
-                    else (self._waiters.get(note.payload, ()),)
+                    else (self._waiters.get((note.channel, note.payload), ()),)
                 )
                 for events in list(targets):
                     for ev in list(events):
@@ -68,17 +75,27 @@ class FinishListener:
 
     def register(self, run_id: str) -> asyncio.Event:
         """An event set when ``run_id`` finishes (until :meth:`unregister`)."""
-        ev = asyncio.Event()
-        self._waiters.setdefault(run_id, set()).add(ev)
-        return ev
+        return self.watch([(RUN_FINISHED, run_id)])
 
     def unregister(self, run_id: str, ev: asyncio.Event) -> None:
         """Forget a waiter."""
-        events = self._waiters.get(run_id)
-        if events is not None:
-            events.discard(ev)
-            if not events:
-                del self._waiters[run_id]
+        self.unwatch([(RUN_FINISHED, run_id)], ev)
+
+    def watch(self, wants: Iterable[tuple[str, str]]) -> asyncio.Event:
+        """One event set on a NOTIFY of any ``(channel, payload)`` in ``wants``."""
+        ev = asyncio.Event()
+        for key in wants:
+            self._waiters.setdefault(key, set()).add(ev)
+        return ev
+
+    def unwatch(self, wants: Iterable[tuple[str, str]], ev: asyncio.Event) -> None:
+        """Forget a waiter registered by :meth:`watch`."""
+        for key in wants:
+            events = self._waiters.get(key)
+            if events is not None:
+                events.discard(ev)
+                if not events:
+                    del self._waiters[key]
 
     @property
     def poll_s(self) -> float:
@@ -141,3 +158,31 @@ async def wait_for_terminal(
                 await asyncio.wait_for(ev.wait(), slice_s)
         finally:
             listener.unregister(info.id, ev)
+
+
+async def wait_until(
+    listener: FinishListener,
+    wants: Iterable[tuple[str, str]],
+    check: Callable[[], Awaitable[T | None]],
+    timeout: float | None,
+) -> T | None:
+    """Await ``check`` until it returns a value, re-checking on each NOTIFY in ``wants``
+    and every half second; ``None`` once ``timeout`` seconds have passed."""
+    keys = list(wants)
+    loop = asyncio.get_running_loop()
+    deadline = None if timeout is None else loop.time() + timeout
+    ev = listener.watch(keys)
+    try:
+        while True:
+            ev.clear()  # before the read: a NOTIFY during it sets the event again
+            found = await check()
+            if found is not None:
+                return found
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                return None
+            slice_s = MESSAGE_POLL_S if remaining is None else min(MESSAGE_POLL_S, remaining)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ev.wait(), slice_s)
+    finally:
+        listener.unwatch(keys, ev)

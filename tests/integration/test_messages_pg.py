@@ -407,3 +407,30 @@ def test_async_client_events_updates_and_cooperative_cancel(client: Client, pg_d
                 await aclient.result(idle, timeout=30)
 
     asyncio.run(main())
+
+
+def test_async_client_update_and_get_event_are_woken_by_notify(
+    client: Client, pg_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the backstop poll far beyond the guard below and no timeout of their own, the
+    waits can only end through a NOTIFY: their returning shows they listen, not poll."""
+    import asyncio
+
+    from continuum.client import async_waiting
+
+    monkeypatch.setattr(async_waiting, "MESSAGE_POLL_S", 3600.0)
+
+    async def main() -> None:
+        async with continuum.AsyncClient(pg_dsn) as aclient:
+            run_id = await aclient.start(approver, 100)
+            # The reply comes after the request is sent: the waiter must be woken.
+            assert await aclient.update(run_id, "approve", 7) == {"approved": [7]}
+            pub = await aclient.start(publisher, 0)
+            assert await aclient.get_event(pub, "stage") == "started"
+            waiting = asyncio.create_task(aclient.get_event(pub, "n"))
+            await asyncio.sleep(0.2)
+            assert not waiting.done()  # "n" is set only after the signal
+            await aclient.signal(pub, "go")
+            assert await waiting == 0
+
+    asyncio.run(asyncio.wait_for(main(), 120))
