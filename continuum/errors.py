@@ -29,8 +29,7 @@ The tree::
     ├── UpdateRejected              the workflow rejected ``Client.update`` (``continuum.reject``)
     ├── UpdateTimeout               ``Client.update(timeout=)`` / ``get_event(timeout=)`` ran out
     │                               (also a ``TimeoutError``)
-    ├── UpdateAlreadyAnswered       ``reply``/``reject`` on an update answered before
-    └── Fenced                      a write lost its lease (internal; runtimes catch it)
+    └── UpdateAlreadyAnswered       ``reply``/``reject`` on an update answered before
 
 Engine control flow (suspend, continue-as-new) derives from ``BaseException`` and
 lives in :mod:`continuum.engine.control`, so ``except Exception`` in user code cannot
@@ -341,12 +340,6 @@ class Cancelled(BaseException):
         self.run_id = run_id
 
 
-class Fenced(ContinuumError):
-    """A write was rejected because its lease (fencing token) is no longer current."""
-
-    code = "fenced"
-
-
 __all__ = [
     "ActivityCancelled",
     "ActivityContextError",
@@ -357,7 +350,6 @@ __all__ = [
     "ContinuumError",
     "DatabaseUnavailable",
     "DefinitionError",
-    "Fenced",
     "ForkError",
     "PayloadError",
     "ReplayDriftError",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from continuum.errors import ConfigurationError
 from continuum_codegen.build import BuildReport, build
 from continuum_codegen.errors import CodegenError
 from continuum_codegen.render import relative_posix
@@ -51,7 +52,7 @@ def build_command(project: Path, check: bool, output_format: str) -> None:
     """Freeze every workflow version into a V_<hash>.py module and update manifest.json."""
     try:
         report = build(project, check=check)
-    except CodegenError as exc:
+    except (CodegenError, ConfigurationError) as exc:  # a broken manifest is the latter
         raise click.ClickException(str(exc)) from None
     if output_format == "json":
         click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))

@@ -23,12 +23,12 @@ from typing import Literal
 
 import libcst as cst
 
+from continuum.definitions.manifest import SCHEME as SCHEME  # the scheme this module implements
 from continuum_codegen.canonical import canonical
 from continuum_codegen.discover import WorkflowDef, has_decorator, is_continuum_api
 from continuum_codegen.errors import SourceError
 from continuum_codegen.modules import ModuleCache, ModuleSource
 
-SCHEME = "continuum-hash-v1"
 HASH_LENGTH = 16
 _REEXPORT_HOPS = 5
 

@@ -1,108 +1,18 @@
 """The version manifest, ``<generated>/manifest.json``.
 
-Shape (keys sorted, two-space indent, trailing newline)::
-
-    {
-      "scheme": "continuum-hash-v1",
-      "workflows": {
-        "<logical name>": {
-          "current": "<hash>",
-          "versions": {
-            "<hash>": {
-              "built_at": "2024-05-01T12:00:00Z",
-              "entrypoint": "myapp._continuum.V_<hash>",
-              "patched": [{"function": "myapp.flows:order_flow", "id": "p", "line": 12}],
-              "qualname": "order_flow",
-              "source": "myapp/flows.py"
-            }
-          }
-        }
-      }
-    }
-
-``built_at`` is set once, when a version first appears, so rebuilding unchanged code
-writes a byte-identical file.
+Its format lives with its reader, :mod:`continuum.definitions.manifest` (workers and
+clients load it without importing the build tooling); the build writes it through the
+same models, re-exported here.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from continuum.definitions.manifest import (
+    MANIFEST_NAME,
+    Manifest,
+    PatchSiteEntry,
+    VersionEntry,
+    WorkflowEntry,
+)
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from continuum_codegen.errors import ConfigError
-from continuum_codegen.hashing import SCHEME
-
-MANIFEST_NAME = "manifest.json"
-
-
-class PatchSiteEntry(BaseModel):
-    """A ``continuum.patched("id")`` call in a version's code (line in its source file)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: str
-    line: int
-    function: str
-
-
-class VersionEntry(BaseModel):
-    """One frozen version of a workflow."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    entrypoint: str
-    qualname: str
-    source: str
-    built_at: str
-    patched: list[PatchSiteEntry] = Field(default_factory=list)
-
-
-class WorkflowEntry(BaseModel):
-    """All known versions of one logical workflow and the one new runs take."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    current: str
-    versions: dict[str, VersionEntry] = Field(default_factory=dict)
-
-
-class Manifest(BaseModel):
-    """The whole manifest: hash scheme and workflows by logical name."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    scheme: str = SCHEME
-    workflows: dict[str, WorkflowEntry] = Field(default_factory=dict)
-
-    def dumps(self) -> str:
-        """Deterministic JSON text: sorted keys, two-space indent, trailing newline."""
-        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
-
-    @classmethod
-    def loads(cls, text: str, *, origin: str = MANIFEST_NAME) -> Manifest:
-        """Parse manifest text; a broken file is a one-line :class:`ConfigError`."""
-        try:
-            return cls.model_validate_json(text)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise ConfigError(
-                f"{origin}: invalid manifest at {where or '<root>'}: {first['msg']}"
-            ) from None
-
-    @classmethod
-    def load(cls, path: Path) -> Manifest:
-        """Read ``path``; a missing file is an empty manifest."""
-        if not path.exists():
-            return cls()
-        return cls.loads(path.read_text(encoding="utf-8"), origin=str(path))
-
-    def save(self, path: Path) -> bool:
-        """Write to ``path`` unless it already holds the same bytes; True when written."""
-        text = self.dumps()
-        if path.exists() and path.read_text(encoding="utf-8") == text:
-            return False
-        path.write_text(text, encoding="utf-8")
-        return True
+__all__ = ["MANIFEST_NAME", "Manifest", "PatchSiteEntry", "VersionEntry", "WorkflowEntry"]

@@ -228,7 +228,7 @@ def _import_workflow(target: str) -> Workflow[Any, Any]:
 
 
 def _replay_file(history: Path, target: str, fmt: str) -> None:
-    from continuum.testing.replay import replay
+    from continuum.engine.replay import replay
 
     flow = _import_workflow(target)
     try:

@@ -36,11 +36,11 @@ from continuum.db.pool import unavailable
 from continuum.definitions.versions import VersionRegistry
 from continuum.definitions.workflow import Workflow
 from continuum.errors import ConfigurationError, UpdateTimeout
+from continuum.instance import ensure_schema, uses_embedded
 from continuum.journal.postgres.async_journal import AsyncPostgresJournal
 from continuum.journal.postgres.messages import EVENT_SET, UPDATE_ANSWERED
 from continuum.journal.records import UpdateStatus
 from continuum.models import TERMINAL_STATES, Page, RunInfo
-from continuum.runtime.instance import ensure_schema, uses_embedded
 from continuum.validation import check_name, check_run_id
 
 _NAME = "AsyncClient"

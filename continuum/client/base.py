@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from continuum.current_run import in_workflow
 from continuum.definitions.registry import REGISTRY
 from continuum.definitions.versions import VersionRegistry
 from continuum.definitions.workflow import Workflow
-from continuum.engine.context import current_context_or_none
 from continuum.errors import ConfigurationError, ContinuumError, WorkflowContextError
 from continuum.journal.postgres import PostgresJournal
 
 
 def not_in_workflow(operation: str, client: str = "Client") -> None:
     """Refuse a client call made inside a running workflow (replay would repeat it)."""
-    if current_context_or_none() is not None:
+    if in_workflow():
         raise WorkflowContextError(
             f"{client}.{operation} was called inside a running workflow; client calls are "
             "side effects that replay would repeat. Use continuum.child / start_child to "

@@ -18,6 +18,7 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
+from continuum import instance as instances
 from continuum.client import requests
 from continuum.client.base import not_in_workflow
 from continuum.client.completion import finish_by_token
@@ -31,7 +32,6 @@ from continuum.definitions.workflow import Workflow
 from continuum.errors import ConfigurationError, PayloadError
 from continuum.journal.postgres import PostgresJournal
 from continuum.models import Page, RunInfo
-from continuum.runtime import instance as instances
 from continuum.validation import check_name, check_run_id
 
 _not_in_workflow = not_in_workflow

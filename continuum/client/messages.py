@@ -15,9 +15,9 @@ from continuum.client.answers import answer_of, settled
 from continuum.client.base import ClientBase, not_in_workflow
 from continuum.client.listener import NotifyHub, wait_until
 from continuum.errors import UpdateTimeout
+from continuum.journal.channels import RUN_FINISHED
 from continuum.journal.postgres.messages import EVENT_SET, UPDATE_ANSWERED
 from continuum.journal.records import UpdateStatus
-from continuum.runtime.signals import RUN_FINISHED
 from continuum.validation import check_name, check_run_id
 
 

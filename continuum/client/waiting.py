@@ -7,10 +7,10 @@ import time
 
 import psycopg
 
+from continuum.db.retrying import retry_transient
 from continuum.errors import ResultTimeout
 from continuum.journal.protocol import Journal
 from continuum.models import RunInfo
-from continuum.runtime.retrying import retry_transient
 
 _log = logging.getLogger("continuum.client")
 

@@ -14,10 +14,10 @@ from typing import Any, Literal
 import psycopg
 from psycopg import sql
 
-from continuum.db.config import with_dbname
+from continuum.db.connection import connect
+from continuum.db.dsn import with_dbname
 from continuum.db.migrate import migrate
 from continuum.db.partitions import current_month
-from continuum.db.pool import connect
 from continuum.db.sqlfiles import migrations_fingerprint, query, scalar
 
 DATABASE_LOCK_KEY = 0x436F6E74_00000003

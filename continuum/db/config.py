@@ -5,24 +5,38 @@ Resolution order for a DSN, everywhere in Continuum (client, workers, CLI):
 1. an explicit ``dsn=`` argument (``--dsn`` on the command line);
 2. ``$CONTINUUM_DATABASE_URL``;
 3. the embedded PostgreSQL server under ``./.continuum`` (``$CONTINUUM_HOME``).
+
+The text helpers (``validate_dsn``, ``describe_dsn``, ``redact``, ...) live in
+:mod:`continuum.db.dsn` and are re-exported here.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
-import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from pydantic import BaseModel, ConfigDict, Field
 
-from continuum.errors import ConfigurationError
+from continuum.db.dsn import (
+    DATABASE_URL_ENV,
+    describe_dsn,
+    one_line,
+    redact,
+    validate_dsn,
+    with_dbname,
+)
+from continuum.db.embedded import start_embedded
 
-DATABASE_URL_ENV = "CONTINUUM_DATABASE_URL"
-
-_URI_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
-_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+__all__ = [
+    "DATABASE_URL_ENV",
+    "DatabaseConfig",
+    "describe_dsn",
+    "one_line",
+    "redact",
+    "resolve_dsn",
+    "validate_dsn",
+    "with_dbname",
+]
 
 
 class DatabaseConfig(BaseModel):
@@ -66,54 +80,4 @@ def resolve_dsn(dsn: str | None = None, *, embedded_home: Path | None = None) ->
     if env:
         validate_dsn(env, source=f"${DATABASE_URL_ENV}")
         return env
-    from continuum.db.embedded import start_embedded
-
     return start_embedded(home=embedded_home)
-
-
-def validate_dsn(dsn: str, *, source: str = "the DSN") -> None:
-    """Raise :class:`ConfigurationError` unless libpq can parse ``dsn``."""
-    try:
-        conninfo_to_dict(dsn)
-    except psycopg.ProgrammingError as exc:
-        raise ConfigurationError(
-            f"{source} is not a valid PostgreSQL connection string ({redact(one_line(exc))}); "
-            "expected e.g. postgresql://user@host:5432/dbname"
-        ) from None
-
-
-def describe_dsn(dsn: str) -> str:
-    """A human description of where ``dsn`` points, never including the password.
-
-    ``"database 'app' on host db.internal port 5432 as user 'svc'"``.
-    """
-    try:
-        params = conninfo_to_dict(dsn)
-    except psycopg.ProgrammingError:
-        return "an unparseable connection string"
-    host = str(params.get("host") or os.environ.get("PGHOST") or "the default socket")
-    port = params.get("port") or os.environ.get("PGPORT")
-    dbname = params.get("dbname") or os.environ.get("PGDATABASE")
-    user = params.get("user") or os.environ.get("PGUSER")
-    text = f"database {dbname!r}" if dbname else "the default database"
-    text += f" on {'socket directory' if host.startswith('/') else 'host'} {host}"
-    if port:
-        text += f" port {port}"
-    if user:
-        text += f" as user {user!r}"
-    return text
-
-
-def with_dbname(dsn: str, dbname: str) -> str:
-    """``dsn`` pointing at database ``dbname`` instead (same server, same credentials)."""
-    return make_conninfo(dsn, dbname=dbname)
-
-
-def redact(text: str) -> str:
-    """``text`` with anything that looks like a password in a connection string masked."""
-    return _KV_PASSWORD.sub(r"\1***", _URI_PASSWORD.sub(r"\1***@", text))
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception's message collapsed to one line (libpq messages span several)."""
-    return " ".join(part.strip() for part in str(exc).splitlines() if part.strip())

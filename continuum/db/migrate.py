@@ -15,7 +15,8 @@ from psycopg import ClientCursor
 from psycopg.rows import tuple_row
 from pydantic import BaseModel
 
-from continuum.db.config import describe_dsn, one_line, redact
+from continuum.db.connection import connect, unavailable
+from continuum.db.dsn import describe_dsn, one_line, redact
 from continuum.db.partitions import (
     ensure_partitions,
     missing_months,
@@ -23,7 +24,6 @@ from continuum.db.partitions import (
     partition_ddl,
     partition_name,
 )
-from continuum.db.pool import connect, unavailable
 from continuum.db.sqlfiles import Migration, load_migrations, query, scalar
 from continuum.errors import ConfigurationError, ContinuumError
 from continuum.progress import Progress, silent

@@ -1,6 +1,8 @@
-"""Connections and connection pools, with failures turned into errors that teach.
+"""Connection pools, with failures turned into errors that teach.
 
 Every connection is opened with ``autocommit=False``: callers own their transactions.
+Single connections (``connect``, ``check_connection``) live in
+:mod:`continuum.db.connection` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -11,49 +13,10 @@ import psycopg
 from psycopg.rows import DictRow, TupleRow, dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from continuum.db.config import DatabaseConfig, describe_dsn, one_line, redact, validate_dsn
-from continuum.errors import DatabaseUnavailable
+from continuum.db.config import DatabaseConfig
+from continuum.db.connection import check_connection, connect, unavailable
 
-_HINT = (
-    "check that the server is running and that --dsn / $CONTINUUM_DATABASE_URL is right "
-    "(unset both to use the embedded server)"
-)
-
-
-def unavailable(dsn: str, exc: BaseException) -> DatabaseUnavailable:
-    """A :class:`DatabaseUnavailable` naming where ``dsn`` points (never its password)."""
-    return DatabaseUnavailable(
-        f"cannot connect to PostgreSQL ({describe_dsn(dsn)}): {redact(one_line(exc))}; {_HINT}"
-    )
-
-
-def connect(
-    dsn: str,
-    *,
-    autocommit: bool = False,
-    connect_timeout: float = 10.0,
-    application_name: str = "continuum",
-) -> psycopg.Connection[TupleRow]:
-    """Open one connection, raising :class:`DatabaseUnavailable` if the server refuses.
-
-    A DSN that does not parse raises :class:`~continuum.errors.ConfigurationError`.
-    """
-    validate_dsn(dsn)
-    try:
-        return psycopg.connect(
-            dsn,
-            autocommit=autocommit,
-            connect_timeout=max(1, round(connect_timeout)),
-            application_name=application_name,
-        )
-    except psycopg.OperationalError as exc:
-        raise unavailable(dsn, exc) from None
-
-
-def check_connection(dsn: str, *, connect_timeout: float = 10.0) -> None:
-    """Connect once and run ``SELECT 1``; raise :class:`DatabaseUnavailable` on failure."""
-    with connect(dsn, autocommit=True, connect_timeout=connect_timeout) as conn:
-        conn.execute("SELECT 1")
+__all__ = ["check_connection", "connect", "create_pool", "unavailable"]
 
 
 @overload

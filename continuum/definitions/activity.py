@@ -8,18 +8,12 @@ from datetime import timedelta
 from typing import Any, Generic, ParamSpec, TypeVar, get_type_hints, overload
 
 from continuum import payloads
+from continuum.current_run import in_workflow
 from continuum.definitions.backoff import Backoff
 from continuum.errors import DefinitionError, WorkflowContextError
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-def _in_workflow() -> bool:
-    # Imported lazily: definitions sit below the engine in the layering.
-    from continuum.engine.context import current_context_or_none
-
-    return current_context_or_none() is not None
 
 
 def check_max_attempts(max_attempts: object, where: str) -> None:
@@ -187,7 +181,7 @@ class Activity(Generic[P, R]):
         return str(self.key_fn(*args, **kwargs))
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        if _in_workflow():
+        if in_workflow():
             raise WorkflowContextError(
                 f"activity {self.name} was called directly inside a workflow; "
                 f"use continuum.execute({self.fn.__name__}, ...) so it is journaled"

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from continuum.definitions.manifest import Manifest
 from continuum.definitions.registry import REGISTRY
 from continuum.definitions.workflow import Workflow
 from continuum.errors import ConfigurationError, WorkflowNotRegistered
@@ -92,8 +93,6 @@ class VersionRegistry:
     @classmethod
     def from_manifest(cls, path: Path, *, modules: tuple[str, ...] = ()) -> VersionRegistry:
         """Load ``manifest.json`` as written by ``continuum build``."""
-        from continuum_codegen.manifest import Manifest
-
         manifest = Manifest.load(path)
         versions = [
             VersionInfo(

@@ -15,8 +15,9 @@ from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from datetime import datetime
 from types import FrameType
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
+from continuum.current_run import RUN_CONTEXT
 from continuum.engine import events as ev_types
 from continuum.engine.control import Suspend
 from continuum.engine.events import TERMINAL_EVENTS, CommandKey, Event, describe_command
@@ -35,7 +36,7 @@ from continuum.errors import Cancelled, ReplayDriftError, SuspendLeakError, Work
 Site = tuple[str, int, str, int]
 """``(qualname, line offset in function, file, absolute line)`` of a call site."""
 
-_CURRENT: ContextVar[RunContext | None] = ContextVar("continuum_run_context", default=None)
+_CURRENT = cast("ContextVar[RunContext | None]", RUN_CONTEXT)
 
 _ENGINE_PREFIX = "continuum."
 _USER_CODE_PREFIX = "continuum.examples."  # shipped examples are user code, not the engine

@@ -3,24 +3,14 @@
 Continuum keeps the task table, the retry policy, idempotency, heartbeats and the
 completion CAS; an executor only carries a leased attempt to a process that runs it.
 ``Worker(..., activity_executor=("procrastinate", {...}))`` selects one (SPEC §5).
+
+Layering: executors are plug-ins above the runtime. They implement the runtime's
+:class:`~continuum.runtime.executor.ExternalExecutor` port and reuse its attempt runner;
+only the worker (the runtime's composition root) picks one by name.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from continuum.runtime.executor import ExternalExecutor
 
-from continuum.journal.records import TaskLease
-
-
-class ExternalExecutor(Protocol):
-    """Where a worker's activity dispatcher sends the attempts it leased."""
-
-    name: str
-
-    def hand_off(self, leases: list[TaskLease]) -> list[TaskLease]:
-        """Queue each leased attempt; return those that could not be queued (to unclaim)."""
-        ...
-
-    def close(self) -> None:
-        """Release what the executor opened."""
-        ...
+__all__ = ["ExternalExecutor"]

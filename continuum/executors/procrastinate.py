@@ -35,13 +35,13 @@ from procrastinate.job_context import JobContext
 from psycopg_pool import ConnectionPool
 
 from continuum import telemetry
+from continuum.db.retrying import retry_transient
 from continuum.definitions.activity import Activity
 from continuum.definitions.registry import REGISTRY
 from continuum.errors import ConfigurationError
 from continuum.journal.postgres import PostgresJournal
 from continuum.journal.records import TaskLease
 from continuum.runtime.attempt import AttemptControl, run_leased
-from continuum.runtime.retrying import retry_transient
 
 _log = logging.getLogger("continuum.executors.procrastinate")
 

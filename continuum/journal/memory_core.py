@@ -19,7 +19,8 @@ from continuum.engine.types import (
     MailboxUpdate,
     TaskOutcome,
 )
-from continuum.errors import ConfigurationError, Fenced, RunNotFound, RunTerminal
+from continuum.errors import ConfigurationError, RunNotFound, RunTerminal
+from continuum.journal.fencing import Fenced
 from continuum.journal.memory_records import _Run, _Signal, _Task, _Update
 from continuum.journal.notices import emit_cancelled
 from continuum.journal.records import Lease, NewRun, UpdateStatus

@@ -19,9 +19,9 @@ from pydantic import BaseModel
 
 from continuum.definitions.versions import VersionRegistry
 from continuum.definitions.workflow import Workflow
+from continuum.engine.replay import ReplayOutcome, replay
 from continuum.errors import ReplayDriftError
 from continuum.ops.queries import query
-from continuum.testing.replay import ReplayOutcome, replay
 
 CompatStatus = Literal["ok", "drift", "fails", "no_current", "error"]
 

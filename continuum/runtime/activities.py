@@ -37,17 +37,17 @@ from concurrent.futures import wait as wait_futures
 from typing import Any, Protocol
 
 from continuum import telemetry
+from continuum.db.retrying import retry_transient
 from continuum.definitions.activity import Activity
 from continuum.engine.types import ActivationInput
-from continuum.executors import ExternalExecutor
 from continuum.journal.records import Lease, TaskFinish, TaskLease
 from continuum.runtime.attempt import AttemptControl, run_leased
 from continuum.runtime.contract import WorkerJournal
 from continuum.runtime.crashpoints import crash_point
 from continuum.runtime.execution import AttemptResult
+from continuum.runtime.executor import ExternalExecutor
 from continuum.runtime.group_commit import GroupCommitter
 from continuum.runtime.lease import LeaseHeartbeater
-from continuum.runtime.retrying import retry_transient
 from continuum.runtime.service import Service
 
 _log = logging.getLogger("continuum.runtime.activities")

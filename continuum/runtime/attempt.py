@@ -28,6 +28,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from continuum.db.retrying import is_transient, retry_transient
 from continuum.definitions.activity import Activity
 from continuum.definitions.activity_context import ActivityInfo, ActivityScope, task_token
 from continuum.engine.activation import error_payload
@@ -35,7 +36,6 @@ from continuum.journal.records import TaskLease
 from continuum.runtime.contract import WorkerJournal
 from continuum.runtime.deadline import run_bounded
 from continuum.runtime.execution import AttemptResult
-from continuum.runtime.retrying import is_transient, retry_transient
 
 _log = logging.getLogger("continuum.runtime.attempt")
 

@@ -18,20 +18,10 @@ from typing import Any
 
 from continuum.definitions.activity import Activity
 from continuum.definitions.activity_context import ActivityScope
-from continuum.runtime.execution import AttemptResult, run_attempt
+from continuum.runtime.execution import AttemptResult, run_attempt, timeout_error
 
 CHECK_S = 0.25
 """How often a waiting caller asks ``should_abandon`` (lease checks, shutdown)."""
-
-
-def timeout_error(activity: str, timeout_s: float) -> dict[str, Any]:
-    """The error payload recorded for an attempt that ran out of time."""
-    return {
-        "type": "TimeoutError",
-        "message": f"activity {activity} exceeded its timeout of {timeout_s:g}s",
-        "traceback": "",
-        "code": "activity_timeout",
-    }
 
 
 def run_bounded(

@@ -26,15 +26,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from datetime import timedelta
 
+from continuum.db.retrying import is_transient, retry_transient
 from continuum.engine.types import ActivationInput
-from continuum.errors import Fenced
+from continuum.journal.fencing import Fenced
 from continuum.journal.records import Lease
 from continuum.runtime.contract import WorkerJournal
 from continuum.runtime.crashpoints import crash_point
 from continuum.runtime.driver import RunDriver
 from continuum.runtime.lease import LeaseHeartbeater
 from continuum.runtime.local import ActivationAborted
-from continuum.runtime.retrying import is_transient, retry_transient
 from continuum.runtime.service import Service
 
 _log = logging.getLogger("continuum.runtime.dispatcher")

@@ -12,7 +12,7 @@ from continuum import telemetry
 from continuum.definitions.workflow import Workflow
 from continuum.engine.activation import activate
 from continuum.engine.types import ActivationHost, ActivationInput, ActivationResult
-from continuum.errors import Fenced
+from continuum.journal.fencing import Fenced
 from continuum.journal.protocol import Journal
 from continuum.journal.records import Lease
 from continuum.runtime.crashpoints import crash_point

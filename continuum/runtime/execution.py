@@ -30,10 +30,12 @@ class AttemptResult:
     deferred: bool = False
 
 
-def _timeout_error(act: Activity[..., Any], timeout_s: float) -> dict[str, Any]:
+def timeout_error(activity: str, timeout_s: float) -> dict[str, Any]:
+    """The error payload recorded for an attempt that ran out of time (async bodies are
+    cancelled here; synchronous ones are abandoned by :mod:`continuum.runtime.deadline`)."""
     return {
         "type": "TimeoutError",
-        "message": f"activity {act.name} exceeded its timeout of {timeout_s:g}s",
+        "message": f"activity {activity} exceeded its timeout of {timeout_s:g}s",
         "traceback": "",
         "code": "activity_timeout",
     }
@@ -84,7 +86,7 @@ def run_attempt(
     except TimeoutError as exc:
         if scope is not None and scope.cancelled:
             return _failure(act, exc, scope)
-        return AttemptResult(False, error=_timeout_error(act, timeout_s or 0))
+        return AttemptResult(False, error=timeout_error(act.name, timeout_s or 0))
     except BaseException as exc:
         return _failure(act, exc, scope)
 

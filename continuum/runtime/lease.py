@@ -22,9 +22,9 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from continuum.db.retrying import is_transient, retry_transient
 from continuum.journal.records import Lease, TaskLease
 from continuum.runtime.contract import WorkerJournal
-from continuum.runtime.retrying import is_transient, retry_transient
 from continuum.runtime.service import Service
 
 DEFAULT_TTL_S = 30.0

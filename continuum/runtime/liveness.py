@@ -18,8 +18,8 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from continuum.instance import Instance
 from continuum.runtime.contract import WorkerJournal
-from continuum.runtime.instance import Instance
 from continuum.runtime.queries import query
 from continuum.runtime.service import Service
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from continuum import telemetry
+from continuum.db.retrying import retry_transient
 from continuum.definitions.activity import Activity
 from continuum.definitions.activity_context import ActivityInfo, ActivityScope
 from continuum.engine.activation import error_payload
@@ -22,7 +23,6 @@ from continuum.engine.context import current_context_or_none
 from continuum.engine.types import LocalOutcome
 from continuum.journal.protocol import Journal
 from continuum.runtime.deadline import run_bounded
-from continuum.runtime.retrying import retry_transient
 
 _log = logging.getLogger("continuum.runtime.local")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from continuum.runtime.retrying import is_transient
+from continuum.db.retrying import is_transient
 
 _log = logging.getLogger("continuum.runtime")
 

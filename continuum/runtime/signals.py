@@ -1,6 +1,6 @@
 """The signal router: one LISTEN connection per worker, fanning NOTIFYs out to components.
 
-Channels (payloads are ids only, SPEC §6):
+Channels (:mod:`continuum.journal.channels`; payloads are ids only, SPEC §6):
 
 - ``continuum_run_wake`` — a run became due (signal, task outcome, child finished, start);
 - ``continuum_task_ready`` — an activity task became claimable;
@@ -27,16 +27,9 @@ import psycopg
 from psycopg import sql
 
 from continuum.db.config import one_line, redact
+from continuum.journal.channels import CHANNELS
 
 _log = logging.getLogger("continuum.runtime.signals")
-
-RUN_WAKE = "continuum_run_wake"
-TASK_READY = "continuum_task_ready"
-TIMER_ARMED = "continuum_timer_armed"
-RUN_FINISHED = "continuum_run_finished"
-QUEUE_READY = "continuum_queue_ready"
-TASK_CANCELLED = "continuum_task_cancelled"
-CHANNELS = (RUN_WAKE, TASK_READY, TIMER_ARMED, RUN_FINISHED, QUEUE_READY, TASK_CANCELLED)
 
 Handler = Callable[[str], None]
 

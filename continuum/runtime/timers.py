@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from continuum.runtime.instance import Instance
+from continuum.instance import Instance
 from continuum.runtime.queries import query
 from continuum.runtime.service import Service
 

@@ -20,11 +20,12 @@ import time
 from collections.abc import Iterable
 from datetime import timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg
 
 from continuum.db.partitions import ensure_partitions
+from continuum.db.retrying import retry_transient
 from continuum.definitions.activity import Activity
 from continuum.definitions.registry import REGISTRY
 from continuum.definitions.versions import VersionRegistry
@@ -32,34 +33,30 @@ from continuum.definitions.workflow import Workflow
 from continuum.durations import retention_seconds
 from continuum.engine.types import ActivationResult
 from continuum.errors import ConfigurationError, ContinuumError
-from continuum.executors import ExternalExecutor
-from continuum.journal.records import Lease, TaskLease
-from continuum.runtime.activities import ActivityDispatcher
-from continuum.runtime.dispatcher import RunDispatcher
-from continuum.runtime.driver import RunDriver
-from continuum.runtime.group_commit import GroupCommitter, batchable
-from continuum.runtime.instance import Instance, make_journal
-from continuum.runtime.lease import DEFAULT_RENEW_S, DEFAULT_TTL_S, LeaseHeartbeater
-from continuum.runtime.liveness import GRACE_S, HEARTBEAT_S, Liveness, Reaper, new_worker_id
-from continuum.runtime.local import LocalHost
-from continuum.runtime.queries import query
-from continuum.runtime.queues import QueueAdmitter
-from continuum.runtime.retrying import retry_transient
-from continuum.runtime.schedules import ScheduleFirer
-from continuum.runtime.service import Service
-from continuum.runtime.signals import (
+from continuum.instance import Binding, Instance, make_journal
+from continuum.journal.channels import (
     QUEUE_READY,
     RUN_WAKE,
     TASK_CANCELLED,
     TASK_READY,
     TIMER_ARMED,
-    SignalRouter,
 )
+from continuum.journal.records import Lease, TaskLease
+from continuum.runtime.activities import ActivityDispatcher
+from continuum.runtime.dispatcher import RunDispatcher
+from continuum.runtime.driver import RunDriver
+from continuum.runtime.executor import ExternalExecutor
+from continuum.runtime.group_commit import GroupCommitter, batchable
+from continuum.runtime.lease import DEFAULT_RENEW_S, DEFAULT_TTL_S, LeaseHeartbeater
+from continuum.runtime.liveness import GRACE_S, HEARTBEAT_S, Liveness, Reaper, new_worker_id
+from continuum.runtime.local import LocalHost
+from continuum.runtime.queries import query
+from continuum.runtime.queues import QueueAdmitter
+from continuum.runtime.schedules import ScheduleFirer
+from continuum.runtime.service import Service
+from continuum.runtime.signals import SignalRouter
 from continuum.runtime.snapshotter import Snapshotter
 from continuum.runtime.timers import TimerWheel
-
-if TYPE_CHECKING:
-    from continuum.client import Client
 
 _log = logging.getLogger("continuum.runtime.worker")
 
@@ -106,7 +103,7 @@ class Worker:
 
     def __init__(
         self,
-        client: Client,
+        client: Binding,
         workflows: Iterable[Workflow[Any, Any]] = (),
         activities: Iterable[Activity[..., Any]] = (),
         *,

@@ -18,9 +18,9 @@ import psycopg
 import pytest
 
 import continuum
+from continuum import instance as instances
 from continuum.db.admin import clone_database, drop_database
 from continuum.errors import ConfigurationError
-from continuum.runtime import instance as instances
 
 
 @continuum.workflow(name="instances.billing")

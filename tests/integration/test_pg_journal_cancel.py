@@ -18,7 +18,8 @@ from test_pg_journal_harness import (
 from continuum import telemetry
 from continuum.engine import events as ev
 from continuum.engine.activation import activate
-from continuum.errors import Fenced, RunNotFound, RunTerminal
+from continuum.errors import RunNotFound, RunTerminal
+from continuum.journal.fencing import Fenced
 from continuum.journal.records import NewRun
 
 

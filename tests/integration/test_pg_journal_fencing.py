@@ -8,7 +8,7 @@ import pytest
 from test_pg_journal_harness import activity_flow, runtime, twice_flow, waiter_flow
 
 from continuum.engine.activation import activate
-from continuum.errors import Fenced
+from continuum.journal.fencing import Fenced
 from continuum.journal.records import Lease
 
 

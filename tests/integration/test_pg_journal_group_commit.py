@@ -18,7 +18,8 @@ from test_pg_journal_harness import (
 
 from continuum.engine.activation import activate
 from continuum.engine.types import ActivationResult
-from continuum.errors import Fenced, PayloadError
+from continuum.errors import PayloadError
+from continuum.journal.fencing import Fenced
 from continuum.journal.records import Lease, TaskLease
 
 

@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime
 
 from continuum.engine.types import ActivationResult, Outcome, TimerSpec
-from continuum.errors import Fenced
+from continuum.journal.fencing import Fenced
 from continuum.journal.records import Lease, TaskLease
 from continuum.runtime.group_commit import GroupCommitter, batchable
 

@@ -19,7 +19,7 @@ from continuum.engine.types import (
     MailboxUpdate,
     TaskOutcome,
 )
-from continuum.errors import Fenced
+from continuum.journal.fencing import Fenced
 from continuum.journal.postgres import cancel as cancel_ops
 from continuum.journal.postgres import messages
 from continuum.journal.postgres.locks import lock_run, lock_with_parent

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from continuum.engine.types import ActivationResult
-from continuum.errors import Fenced
+from continuum.journal.fencing import Fenced
 from continuum.journal.postgres.activations import PreparedCommit, lease_check, run_document
 from continuum.journal.postgres.messages import has_messages
 from continuum.journal.postgres.statements import Cursor, fetch_all, sql

@@ -215,7 +215,7 @@ class PostgresJournal(TaskJournal):
     def commit_activation(
         self, lease: Lease, result: ActivationResult, *, successor_version: str | None = None
     ) -> None:
-        """Apply an activation in one transaction; :class:`~continuum.errors.Fenced` if the
+        """Apply an activation in one transaction; :class:`Fenced` if the
         lease was lost. ``successor_version`` overrides the hash of a continue_as_new
         successor."""
         self.commit_activation_leasing(lease, result, successor_version=successor_version)
@@ -258,7 +258,7 @@ class PostgresJournal(TaskJournal):
 
         One outcome per item, in order: the task leases it took (committed, as
         :meth:`commit_activation_leasing` returns them), an exception for that item alone
-        (:class:`~continuum.errors.Fenced`, or ``PayloadError`` for a value that is not
+        (:class:`Fenced`, or ``PayloadError`` for a value that is not
         JSON), or ``None`` — not written here, commit it on its own. Shapes the batch
         does not write (see :mod:`continuum.journal.postgres.batch`) always come back
         ``None``. An error of the transaction itself propagates: nothing was written.

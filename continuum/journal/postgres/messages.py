@@ -12,7 +12,8 @@ from datetime import timedelta
 from typing import Any
 
 from continuum.engine.types import ActivationResult
-from continuum.errors import Fenced, RunNotFound, RunTerminal
+from continuum.errors import RunNotFound, RunTerminal
+from continuum.journal.fencing import Fenced
 from continuum.journal.postgres.locks import ParentMoved, follow_chain_locked, tip_parent
 from continuum.journal.postgres.statements import Cursor, dumps, fetch_all, fetch_one, sql
 from continuum.journal.records import UpdateStatus

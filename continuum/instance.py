@@ -1,5 +1,9 @@
 """Named instances: one binding of Continuum to one database (DSN, pool, journal).
 
+This layer sits between the journal and its users: the client, the worker runtime and
+the testing kit each open an :class:`Instance` here, and none of them reaches into
+another for it.
+
 Several instances may live in one process, each with its own DSN and connection pool
 (``Client(dsn=a, instance="billing")`` next to ``Client(dsn=b, instance="search")``).
 Clients and workers of the same name and DSN share one :class:`Instance`; binding a name
@@ -18,7 +22,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import psycopg
 from psycopg_pool import ConnectionPool
@@ -28,7 +32,22 @@ from continuum.db.pool import create_pool
 from continuum.errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from continuum.definitions.versions import VersionRegistry
     from continuum.journal.postgres import PostgresJournal
+
+
+class Binding(Protocol):
+    """What a worker takes from the client it is given (a ``continuum.Client`` is one):
+    the instance's name, its resolved database and the build's workflow versions."""
+
+    @property
+    def instance_name(self) -> str: ...
+
+    @property
+    def dsn(self) -> str: ...
+
+    @property
+    def versions(self) -> VersionRegistry: ...
 
 
 def uses_embedded(dsn: str | None) -> bool:
