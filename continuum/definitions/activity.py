@@ -10,6 +10,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, get_type_hints, overload
 from continuum import payloads
 from continuum.current_run import in_workflow
 from continuum.definitions.backoff import Backoff
+from continuum.definitions.registry import REGISTRY
 from continuum.errors import DefinitionError, WorkflowContextError
 
 P = ParamSpec("P")
@@ -244,8 +245,6 @@ def activity(
     """
 
     def wrap(f: Callable[..., Any]) -> Activity[Any, Any]:
-        from continuum.definitions.registry import REGISTRY
-
         act: Activity[Any, Any] = Activity(
             f,
             name=name,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from continuum.definitions.activity import Activity
-from continuum.definitions.workflow import Workflow
 from continuum.errors import WorkflowNotRegistered
+
+if TYPE_CHECKING:  # the decorators import this module to register what they define
+    from continuum.definitions.activity import Activity
+    from continuum.definitions.workflow import Workflow
 
 
 class Registry:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any, Generic, TypeVar, get_type_hints, overload
 
 from continuum import payloads
+from continuum.definitions.registry import REGISTRY
 from continuum.errors import DefinitionError, WorkflowContextError
 
 I = TypeVar("I")
@@ -173,8 +174,6 @@ def workflow(
     """
 
     def wrap(f: Callable[[Any], Any]) -> Workflow[Any, Any]:
-        from continuum.definitions.registry import REGISTRY
-
         module_globals = getattr(f, "__globals__", {})
         frozen = module_globals.get(FROZEN_MARKER)
         logical = name or (module_globals.get(FROZEN_NAME) if frozen else None)
