@@ -58,6 +58,7 @@ from continuum.errors import (
     ResultTimeout,
     RunAlreadyExists,
     RunCancelled,
+    RunError,
     RunFailed,
     RunNotFound,
     RunTerminal,
@@ -70,6 +71,7 @@ from continuum.errors import (
     UpdateRejected,
     UpdateTimeout,
     WorkflowContextError,
+    WorkflowError,
     WorkflowNotRegistered,
 )
 from continuum.models import Page, QueueInfo, RunInfo, RunState, ScheduleInfo
@@ -136,6 +138,7 @@ __all__ = [
     "ResultTimeout",
     "RunAlreadyExists",
     "RunCancelled",
+    "RunError",
     "RunFailed",
     "RunInfo",
     "RunNotFound",
@@ -154,6 +157,7 @@ __all__ = [
     "Worker",
     "Workflow",
     "WorkflowContextError",
+    "WorkflowError",
     "WorkflowInfo",
     "WorkflowLogger",
     "WorkflowNotRegistered",

@@ -7,29 +7,36 @@ The tree::
     │   └── DefinitionError         a workflow/activity that cannot be registered
     ├── DatabaseUnavailable         the database cannot be reached
     ├── PayloadError                a value that is not JSON, or does not decode to its type
-    ├── WorkflowNotRegistered       a name/version this process does not know
-    ├── ReplayDriftError            the code no longer matches the journal
-    ├── SuspendLeakError            workflow code swallowed the engine's suspend
-    ├── WorkflowContextError        workflow API used outside a workflow, or client API inside one
-    ├── ActivityFailed              an activity failed after its last attempt (raised in workflows)
+    ├── WorkflowError               about workflow code, or raised inside a workflow
+    │   ├── WorkflowNotRegistered   a name/version this process does not know
+    │   ├── ReplayDriftError        the code no longer matches the journal
+    │   ├── SuspendLeakError        workflow code swallowed the engine's suspend
+    │   ├── WorkflowContextError    workflow API used outside a workflow, or client API inside one
+    │   ├── ActivityFailed          an activity failed after its last attempt
+    │   ├── ChildFailed             a child run failed or was cancelled
+    │   ├── SignalTimeout           ``wait_signal(timeout=...)`` ran out
+    │   └── UpdateAlreadyAnswered   ``reply``/``reject`` on an update answered before
+    ├── RunError                    a run (by id) cannot do what was asked of it (``run_id``)
+    │   ├── RunNotFound             no run with that id
+    │   ├── RunTerminal             the run already finished
+    │   ├── RunAlreadyExists        ``start(if_exists="error")`` on a taken id
+    │   ├── RunFailed               ``Client.result`` on a failed run
+    │   ├── RunCancelled            ``Client.result`` on a cancelled run
+    │   ├── ResultTimeout           ``Client.result(timeout=)`` ran out (also a ``TimeoutError``)
+    │   ├── ForkError               ``fork`` cannot copy the journal at that point
+    │   ├── UpdateRejected          the workflow rejected ``Client.update`` (``continuum.reject``)
+    │   └── UpdateTimeout           ``Client.update(timeout=)`` / ``get_event(timeout=)`` ran
+    │                               out (also a ``TimeoutError``)
     ├── ActivityContextError        activity API (activity_info, heartbeat) used outside an activity
     ├── ActivityCancelled           heartbeat() once the run was cancelled or the lease lost
     ├── TaskTokenError              complete_activity/fail_activity with a malformed token
     │   └── StaleTaskToken          ... with a token that no longer fences the task
-    ├── SignalTimeout               ``wait_signal(timeout=...)`` ran out (raised in workflows)
-    ├── ChildFailed                 a child run failed or was cancelled (raised in workflows)
-    ├── RunNotFound                 no run with that id
-    ├── RunTerminal                 the run already finished
-    ├── RunAlreadyExists            ``start(if_exists="error")`` on a taken id
-    ├── ScheduleNotFound            no schedule with that id
-    ├── ForkError                   ``fork`` cannot copy the journal at that point
-    ├── RunFailed                   ``Client.result`` on a failed run
-    ├── RunCancelled                ``Client.result`` on a cancelled run
-    ├── ResultTimeout               ``Client.result(timeout=)`` ran out (also a ``TimeoutError``)
-    ├── UpdateRejected              the workflow rejected ``Client.update`` (``continuum.reject``)
-    ├── UpdateTimeout               ``Client.update(timeout=)`` / ``get_event(timeout=)`` ran out
-    │                               (also a ``TimeoutError``)
-    └── UpdateAlreadyAnswered       ``reply``/``reject`` on an update answered before
+    └── ScheduleNotFound            no schedule with that id
+
+``except continuum.RunError`` catches every way a client call about one run can fail;
+``except continuum.WorkflowError`` every error workflow code meets (or causes). A write
+that lost its lease is internal (``continuum.journal.fencing.Fenced``) and never reaches
+user code.
 
 Engine control flow (suspend, continue-as-new) derives from ``BaseException`` and
 lives in :mod:`continuum.engine.control`, so ``except Exception`` in user code cannot
@@ -78,13 +85,29 @@ class PayloadError(ContinuumError):
     code = "payload"
 
 
-class WorkflowNotRegistered(ContinuumError):
+class WorkflowError(ContinuumError):
+    """About workflow code, or raised inside a running workflow (the family's root)."""
+
+    code = "workflow_error"
+
+
+class RunError(ContinuumError):
+    """A run, named by its id, cannot do what was asked of it (the family's root).
+
+    ``run_id`` is the run's id (``""`` when the error is not about one known run).
+    """
+
+    code = "run_error"
+    run_id: str = ""
+
+
+class WorkflowNotRegistered(WorkflowError):
     """A workflow (or one of its versions) is not known to this process."""
 
     code = "workflow_not_registered"
 
 
-class ReplayDriftError(ContinuumError):
+class ReplayDriftError(WorkflowError):
     """The workflow code issued a different command than the journal recorded.
 
     Carries the run id, the journal sequence number, and both commands (with
@@ -109,19 +132,19 @@ class ReplayDriftError(ContinuumError):
         self.actual = actual
 
 
-class SuspendLeakError(ContinuumError):
+class SuspendLeakError(WorkflowError):
     """Workflow code caught the engine's suspend signal and kept running."""
 
     code = "suspend_leak"
 
 
-class WorkflowContextError(ContinuumError):
+class WorkflowContextError(WorkflowError):
     """Workflow API used outside a workflow, or client API used inside one."""
 
     code = "workflow_context"
 
 
-class ActivityFailed(ContinuumError):
+class ActivityFailed(WorkflowError):
     """An activity failed after its last attempt. Raised inside the workflow."""
 
     code = "activity_failed"
@@ -180,7 +203,7 @@ class StaleTaskToken(TaskTokenError):
     code = "stale_task_token"
 
 
-class SignalTimeout(ContinuumError):
+class SignalTimeout(WorkflowError):
     """``wait_signal(name, timeout=...)`` ran out before the signal arrived."""
 
     code = "signal_timeout"
@@ -190,7 +213,7 @@ class SignalTimeout(ContinuumError):
         self.signal = signal
 
 
-class ChildFailed(ContinuumError):
+class ChildFailed(WorkflowError):
     """A child run failed or was cancelled. Raised inside the parent workflow."""
 
     code = "child_failed"
@@ -209,7 +232,7 @@ class ChildFailed(ContinuumError):
         self.error = error or {}
 
 
-class RunNotFound(ContinuumError):
+class RunNotFound(RunError):
     """No run with that id exists."""
 
     code = "run_not_found"
@@ -222,7 +245,7 @@ class RunNotFound(ContinuumError):
         self.run_id = run_id
 
 
-class RunTerminal(ContinuumError):
+class RunTerminal(RunError):
     """The run already finished, so ``operation`` (signal, cancel, ...) cannot apply to it."""
 
     code = "run_terminal"
@@ -238,7 +261,7 @@ class RunTerminal(ContinuumError):
         self.operation = operation
 
 
-class RunFailed(ContinuumError):
+class RunFailed(RunError):
     """The awaited run failed; ``error`` holds the recorded type, message and traceback."""
 
     code = "run_failed"
@@ -251,7 +274,7 @@ class RunFailed(ContinuumError):
         self.error = err
 
 
-class RunCancelled(ContinuumError):
+class RunCancelled(RunError):
     """The awaited run was cancelled."""
 
     code = "run_cancelled"
@@ -261,13 +284,13 @@ class RunCancelled(ContinuumError):
         self.run_id = run_id
 
 
-class ResultTimeout(ContinuumError, TimeoutError):
+class ResultTimeout(RunError, TimeoutError):
     """``Client.result(timeout=...)`` ran out before the run finished."""
 
     code = "result_timeout"
 
 
-class RunAlreadyExists(ContinuumError):
+class RunAlreadyExists(RunError):
     """``start(id=..., if_exists="error")`` named a run that already exists."""
 
     code = "run_already_exists"
@@ -296,13 +319,13 @@ class ScheduleNotFound(ContinuumError):
         self.operation = operation
 
 
-class ForkError(ContinuumError):
+class ForkError(RunError):
     """``Client.fork`` cannot copy the run's journal at the requested point."""
 
     code = "fork_error"
 
 
-class UpdateRejected(ContinuumError):
+class UpdateRejected(RunError):
     """The workflow answered ``Client.update`` with ``continuum.reject(upd, reason)``."""
 
     code = "update_rejected"
@@ -314,13 +337,13 @@ class UpdateRejected(ContinuumError):
         self.update = update
 
 
-class UpdateTimeout(ContinuumError, TimeoutError):
+class UpdateTimeout(RunError, TimeoutError):
     """``Client.update(timeout=)`` or ``Client.get_event(timeout=)`` ran out first."""
 
     code = "update_timeout"
 
 
-class UpdateAlreadyAnswered(ContinuumError):
+class UpdateAlreadyAnswered(WorkflowError):
     """``continuum.reply`` / ``continuum.reject`` on an update that was already answered."""
 
     code = "update_already_answered"
@@ -356,6 +379,7 @@ __all__ = [
     "ResultTimeout",
     "RunAlreadyExists",
     "RunCancelled",
+    "RunError",
     "RunFailed",
     "RunNotFound",
     "RunTerminal",
@@ -368,5 +392,6 @@ __all__ = [
     "UpdateRejected",
     "UpdateTimeout",
     "WorkflowContextError",
+    "WorkflowError",
     "WorkflowNotRegistered",
 ]

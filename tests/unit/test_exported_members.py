@@ -118,6 +118,56 @@ def test_optional_parts_are_reachable_as_attributes() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_error_families_group_run_and_workflow_errors() -> None:
+    run_errors = (
+        "RunNotFound",
+        "RunTerminal",
+        "RunAlreadyExists",
+        "RunFailed",
+        "RunCancelled",
+        "ResultTimeout",
+        "ForkError",
+        "UpdateRejected",
+        "UpdateTimeout",
+    )
+    workflow_errors = (
+        "WorkflowNotRegistered",
+        "ReplayDriftError",
+        "SuspendLeakError",
+        "WorkflowContextError",
+        "ActivityFailed",
+        "ChildFailed",
+        "SignalTimeout",
+        "UpdateAlreadyAnswered",
+    )
+    for family, members in (
+        (continuum.RunError, run_errors),
+        (continuum.WorkflowError, workflow_errors),
+    ):
+        assert family.__name__ in continuum.__all__
+        assert issubclass(family, continuum.ContinuumError)
+        for name in members:
+            assert issubclass(getattr(continuum, name), family), name
+    assert not issubclass(continuum.RunError, continuum.WorkflowError)
+    assert not issubclass(continuum.WorkflowError, continuum.RunError)
+    # the families add a root, they take nothing away
+    assert issubclass(continuum.ResultTimeout, TimeoutError)
+    assert issubclass(continuum.UpdateTimeout, TimeoutError)
+    assert continuum.RunNotFound("r-1").run_id == "r-1"
+    assert continuum.ResultTimeout("waited").run_id == ""
+    assert continuum.RunNotFound("r-1").code == "run_not_found"
+    assert continuum.RunError("x").to_json()["code"] == "run_error"
+
+
+def test_fenced_is_internal() -> None:
+    import continuum.errors
+    from continuum.journal.fencing import Fenced
+
+    assert not hasattr(continuum.errors, "Fenced")
+    assert "Fenced" not in continuum.__all__
+    assert issubclass(Fenced, continuum.ContinuumError)
+
+
 def test_message_and_cancellation_names_are_exported() -> None:
     assert issubclass(continuum.UpdateRejected, continuum.ContinuumError)
     assert issubclass(continuum.UpdateTimeout, TimeoutError)
