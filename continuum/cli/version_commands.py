@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import re
 import sys
-import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -27,6 +26,7 @@ from continuum.cli.progress import progress_bar
 from continuum.db.config import one_line, resolve_dsn
 from continuum.db.migrate import require_current_schema
 from continuum.db.pool import connect
+from continuum.definitions.manifest import MANIFEST_NAME
 from continuum.definitions.versions import VersionRegistry
 from continuum.definitions.workflow import Workflow
 from continuum.errors import ReplayDriftError
@@ -34,7 +34,7 @@ from continuum.ops.archive import ArchiveReport, archive_continued_chains
 from continuum.ops.audit import AuditReport, audit
 from continuum.ops.compat import CompatResult, iter_check_against_current
 from continuum.ops.gc import GcReport, gc_project_versions
-from continuum_codegen.manifest import MANIFEST_NAME
+from continuum_pyproject import PyprojectError, find
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,17 +65,11 @@ def _console() -> Console:
 
 def find_project_root(start: Path) -> Path | None:
     """The nearest directory at or above ``start`` whose pyproject has ``[tool.continuum]``."""
-    here = start.resolve()
-    for folder in (here, *here.parents):
-        pyproject = folder / "pyproject.toml"
-        if not pyproject.is_file():
-            continue
-        try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise click.ClickException(f"{pyproject}: invalid TOML: {exc}") from None
-        return folder if "continuum" in data.get("tool", {}) else None
-    return None
+    try:
+        table = find(start)
+    except PyprojectError as exc:
+        raise click.ClickException(str(exc)) from None
+    return None if table is None else table.root
 
 
 def load_registry(project_root: Path | None) -> VersionRegistry:

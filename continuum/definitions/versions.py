@@ -21,15 +21,18 @@ import importlib
 import logging
 import os
 import threading
-import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from continuum.definitions.manifest import Manifest
+from continuum.definitions.manifest import MANIFEST_NAME, Manifest
 from continuum.definitions.registry import REGISTRY
 from continuum.definitions.workflow import Workflow
 from continuum.errors import ConfigurationError, WorkflowNotRegistered
+from continuum_pyproject import ContinuumTable, PyprojectError, find
+
+T = TypeVar("T")
 
 _log = logging.getLogger("continuum.versions")
 
@@ -47,33 +50,32 @@ class VersionInfo:
     patched: tuple[str, ...] = ()
 
 
-def _project_table(start: Path | None) -> tuple[Path, dict[str, Any]] | None:
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        pyproject = folder / "pyproject.toml"
-        if not pyproject.is_file():
-            continue
-        try:
-            table = tomllib.loads(pyproject.read_text()).get("tool", {}).get("continuum")
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigurationError(f"{pyproject} is not valid TOML: {exc}") from exc
-        return (folder, table) if isinstance(table, dict) else None
-    return None
+def _setting(read: Callable[[], T]) -> T:
+    """``read()``, with a ``[tool.continuum]`` problem as a :class:`ConfigurationError`."""
+    try:
+        return read()
+    except PyprojectError as exc:
+        raise ConfigurationError(str(exc)) from None
+
+
+def _project(start: Path | None) -> ContinuumTable | None:
+    """The ``[tool.continuum]`` table nearest ``start`` (default: CWD), if any."""
+    return _setting(lambda: find(start or Path.cwd()))
 
 
 def find_manifest(start: Path | None = None) -> Path | None:
     """The manifest named by ``$CONTINUUM_MANIFEST``, or found via ``[tool.continuum]``
-    in the nearest ``pyproject.toml`` at or above ``start`` (default: CWD)."""
+    in the nearest ``pyproject.toml`` at or above ``start`` (default: CWD) that has one."""
     explicit = os.environ.get(MANIFEST_ENV)
     if explicit:
         path = Path(explicit)
         if not path.is_file():
             raise ConfigurationError(f"{MANIFEST_ENV}={explicit} does not name a manifest file")
         return path
-    found = _project_table(start)
-    if found is None or "generated" not in found[1]:
+    table = _project(start)
+    if table is None or "generated" not in table:
         return None
-    manifest = found[0] / str(found[1]["generated"]) / "manifest.json"
+    manifest = _setting(table.generated) / MANIFEST_NAME
     return manifest if manifest.is_file() else None
 
 
@@ -113,8 +115,8 @@ class VersionRegistry:
         path = find_manifest(start)
         if path is None:
             return cls()
-        found = _project_table(start)
-        modules = tuple(str(m) for m in (found[1].get("workflows", []) if found else []))
+        table = _project(start)
+        modules = _setting(lambda: table.strings("workflows")) if table else ()
         return cls.from_manifest(path, modules=modules)
 
     def covers(self, flow: Workflow[Any, Any]) -> bool:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from continuum.definitions.manifest import MANIFEST_NAME, Manifest
 from continuum.definitions.versions import VersionRegistry
 from continuum_codegen.config import load_config
-from continuum_codegen.manifest import MANIFEST_NAME, Manifest
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,11 @@ INDEPENDENT: list[tuple[str, str]] = [
 clients and workers each open their own instance (:mod:`continuum.instance`), and a
 worker takes what it needs from a client through ``instance.Binding``."""
 
-OTHER_PACKAGES = {"continuum_codegen": "continuum.ops", "continuum_lint": "continuum.ops"}
+OTHER_PACKAGES = {
+    "continuum_pyproject": "continuum.errors",
+    "continuum_codegen": "continuum.ops",
+    "continuum_lint": "continuum.ops",
+}
 """Our other top-level packages, and the lowest layer that may import each."""
 
 
@@ -228,7 +232,7 @@ def cycles(known: dict[str, Path], first_party: tuple[str, ...]) -> list[list[st
     return found
 
 
-FIRST_PARTY = ("continuum", "continuum_codegen", "continuum_lint")
+FIRST_PARTY = ("continuum", "continuum_codegen", "continuum_lint", "continuum_pyproject")
 
 
 def test_continuum_follows_the_layer_order() -> None:
@@ -240,14 +244,23 @@ def test_no_import_cycles_in_continuum() -> None:
     assert cycles(modules(ROOT, "continuum"), FIRST_PARTY) == []
 
 
-def test_lint_imports_neither_the_runtime_nor_codegen() -> None:
-    known = modules(ROOT, "continuum_lint")
+@pytest.mark.parametrize(
+    ("package", "may_use"),
+    [
+        ("continuum_pyproject", ()),
+        ("continuum_lint", ("continuum_pyproject",)),
+    ],
+)
+def test_lint_and_the_pyproject_reader_import_no_runtime(
+    package: str, may_use: tuple[str, ...]
+) -> None:
+    known = modules(ROOT, package)
     bad = [
         f"{imp.where()}: {imp.importer} imports {imp.target}"
         for imp in imports(known, FIRST_PARTY)
-        if not imp.target.startswith("continuum_lint")
+        if imp.target.split(".")[0] not in (package, *may_use)
     ]
-    assert not bad, "continuum_lint must stay importable on its own:\n" + "\n".join(bad)
+    assert not bad, f"{package} must stay importable without the runtime:\n" + "\n".join(bad)
 
 
 def _package(root: Path, files: dict[str, str]) -> dict[str, Path]:
