@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from continuum.db.config import DATABASE_URL_ENV, DatabaseConfig, describe_dsn, validate_dsn
+from continuum.db.config import DatabaseConfig
+from continuum.db.dsn import DATABASE_URL_ENV, describe_dsn, validate_dsn
 from continuum.db.pool import create_pool
 from continuum.errors import ConfigurationError
 
@@ -152,8 +153,8 @@ def make_journal(
 
 def ensure_schema(dsn: str, *, migrate_if_missing: bool) -> None:
     """Check the schema at ``dsn`` is current; migrate it instead when allowed."""
+    from continuum.db.connection import connect
     from continuum.db.migrate import migrate, require_current_schema
-    from continuum.db.pool import connect
 
     with connect(dsn, application_name="continuum-schema-check") as conn:
         try:

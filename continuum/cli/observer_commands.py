@@ -18,7 +18,7 @@ import click
 from continuum.cli.options import dsn_option, errors_as_one_line
 from continuum.cli.worker_commands import definitions_of, load_module
 from continuum.client import Client
-from continuum.db.config import describe_dsn, redact
+from continuum.db.dsn import describe_dsn, redact
 
 DEFAULT_PORT = 8233
 SECRET_ENV = "CONTINUUM_OBSERVER_SECRET"

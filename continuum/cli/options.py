@@ -10,9 +10,10 @@ from typing import Any, TypeVar
 import click
 import psycopg
 
-from continuum.db.config import one_line, redact, resolve_dsn
+from continuum.db.config import resolve_dsn
+from continuum.db.connection import connect
+from continuum.db.dsn import one_line, redact
 from continuum.db.migrate import require_current_schema
-from continuum.db.pool import connect
 from continuum.errors import ContinuumError
 
 F = TypeVar("F", bound=Callable[..., Any])

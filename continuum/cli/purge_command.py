@@ -9,8 +9,8 @@ import click
 from continuum.cli.options import dsn_option, echo_json, errors_as_one_line, format_option
 from continuum.cli.progress import progress_bar
 from continuum.db.config import resolve_dsn
+from continuum.db.connection import connect
 from continuum.db.migrate import require_current_schema
-from continuum.db.pool import connect
 from continuum.ops.purge import PurgeReport, purge_expired_runs
 
 

@@ -23,9 +23,10 @@ from rich.table import Table
 
 from continuum.cli.options import dsn_option, echo_json, errors_as_one_line, format_option
 from continuum.cli.progress import progress_bar
-from continuum.db.config import one_line, resolve_dsn
+from continuum.db.config import resolve_dsn
+from continuum.db.connection import connect
+from continuum.db.dsn import one_line
 from continuum.db.migrate import require_current_schema
-from continuum.db.pool import connect
 from continuum.definitions.manifest import MANIFEST_NAME
 from continuum.definitions.versions import VersionRegistry
 from continuum.definitions.workflow import Workflow

@@ -24,7 +24,7 @@ from continuum.cli.flow_commands import fork_command
 from continuum.cli.options import dsn_option, echo_json, errors_as_one_line, format_option
 from continuum.cli.purge_command import purge_command
 from continuum.client import Client
-from continuum.db.config import describe_dsn, one_line
+from continuum.db.dsn import describe_dsn, one_line
 from continuum.definitions.activity import Activity
 from continuum.definitions.workflow import Workflow
 from continuum.runtime.worker import Worker

@@ -31,8 +31,9 @@ from continuum.client.async_waiting import (
     wait_for_terminal,
     wait_until,
 )
-from continuum.db.config import DatabaseConfig, validate_dsn
-from continuum.db.pool import unavailable
+from continuum.db.config import DatabaseConfig
+from continuum.db.connection import unavailable
+from continuum.db.dsn import validate_dsn
 from continuum.definitions.versions import VersionRegistry
 from continuum.definitions.workflow import Workflow
 from continuum.errors import ConfigurationError, UpdateTimeout

@@ -26,7 +26,7 @@ from continuum.client.messages import MessagesMixin
 from continuum.client.queues import QueueMixin
 from continuum.client.schedules import ScheduleMixin
 from continuum.client.waiting import wait_for_terminal
-from continuum.db.config import validate_dsn
+from continuum.db.dsn import validate_dsn
 from continuum.definitions.versions import VersionRegistry
 from continuum.definitions.workflow import Workflow
 from continuum.errors import ConfigurationError, PayloadError

@@ -19,7 +19,7 @@ from typing import TypeVar
 import psycopg
 from psycopg import sql
 
-from continuum.db.config import one_line, redact
+from continuum.db.dsn import one_line, redact
 
 _log = logging.getLogger("continuum.client")
 

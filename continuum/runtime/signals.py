@@ -26,7 +26,7 @@ from collections.abc import Callable
 import psycopg
 from psycopg import sql
 
-from continuum.db.config import one_line, redact
+from continuum.db.dsn import one_line, redact
 from continuum.journal.channels import CHANNELS
 
 _log = logging.getLogger("continuum.runtime.signals")

@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from continuum.db.admin import clone_database, drop_database, ensure_template
+from continuum.db.connection import check_connection
 from continuum.db.embedded import start_embedded
-from continuum.db.pool import check_connection
 from continuum.db.sqlfiles import migrations_fingerprint
 
 TEST_DATABASE_URL_ENV = "CONTINUUM_TEST_DATABASE_URL"
