@@ -1,8 +1,8 @@
 """Named instances: one binding of Continuum to one database (DSN, pool, journal).
 
-This layer sits between the journal and its users: the client, the worker runtime and
-the testing kit each open an :class:`Instance` here, and none of them reaches into
-another for it.
+This layer sits between the journal and its users: the client and the worker runtime
+each open an :class:`Instance` here, and neither reaches into the other for it (a worker
+takes what it needs from its client through :class:`Binding`).
 
 Several instances may live in one process, each with its own DSN and connection pool
 (``Client(dsn=a, instance="billing")`` next to ``Client(dsn=b, instance="search")``).
