@@ -38,17 +38,26 @@ _TRANSIENT_FATAL = (
     "terminating connection",
 )
 
+# Client-side failures of a DSN that parses but can never connect.
+_BAD_SETTING = (
+    "Servname not supported",  # a port that is not a number
+    "invalid integer value",
+    "invalid connection option",
+    "invalid sslmode value",
+)
+
 
 def refused_login(exc: psycopg.OperationalError) -> bool:
-    """Whether the server answered and refused this login for good (not a network blip).
+    """Whether this connection failure is for good (not a server that is not up yet).
 
-    libpq reports connection failures without an SQLSTATE, so this reads the server's
-    ``FATAL:`` reply: authentication, unknown role or database, ``pg_hba.conf``.
+    libpq reports connection failures without an SQLSTATE, so this reads the message:
+    the server's ``FATAL:`` reply (authentication, unknown role or database,
+    ``pg_hba.conf``) other than "starting up"-like ones, or a setting libpq rejects.
     """
     text = str(exc)
-    if "FATAL:" not in text:
-        return False
-    return not any(phrase in text for phrase in _TRANSIENT_FATAL)
+    if any(phrase in text for phrase in _BAD_SETTING):
+        return True
+    return "FATAL:" in text and not any(phrase in text for phrase in _TRANSIENT_FATAL)
 
 
 def _try_connect(dsn: str, timeout_s: float) -> None:
@@ -64,9 +73,9 @@ def _try_connect(dsn: str, timeout_s: float) -> None:
         where, why = describe_dsn(dsn), redact(one_line(exc))
         if refused_login(exc):
             raise ConfigurationError(
-                f"PostgreSQL ({where}) refused the worker's login: {why}; check the user, "
-                "password and database name in --dsn / $CONTINUUM_DATABASE_URL "
-                "(continuum worker, starting)"
+                f"cannot log in to PostgreSQL ({where}): {why}; this will not go away by "
+                "waiting: check the host, port, user, password and database name in --dsn / "
+                "$CONTINUUM_DATABASE_URL (continuum worker, starting)"
             ) from None
         raise DatabaseUnavailable(why) from None
 
