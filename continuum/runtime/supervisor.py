@@ -250,7 +250,7 @@ class Supervisor:
                 )
                 clean = False
                 continue
-            if code != 0:
+            if code not in (0, -signum):  # -signum: stopped before its handler was set
                 clean = False
                 self.say(f"worker process {slot.index} (pid {slot.proc.pid}) {describe_exit(code)}")
             slot.proc = None

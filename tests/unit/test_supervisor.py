@@ -27,12 +27,12 @@ POLITE = """
 import os, signal, sys, time
 log = open(sys.argv[1], "a", buffering=1)
 slot = os.environ["CONTINUUM_WORKER_SLOT"]
-log.write(f"start {slot} {os.getpid()}\\n")
 stop = []
 def handler(signum, frame):
     stop.append(signum)
 signal.signal(signal.SIGTERM, handler)
 signal.signal(signal.SIGINT, handler)
+log.write(f"start {slot} {os.getpid()}\\n")
 while not stop:
     time.sleep(0.02)
 time.sleep(float(sys.argv[2]) if len(sys.argv) > 2 else 0.0)
@@ -146,7 +146,12 @@ def test_a_fatal_exit_stops_everything_at_once(tmp_path: Path) -> None:
     log = tmp_path / "log"
     body = POLITE.replace(
         "while not stop:",
-        f"if slot == '2':\n    sys.exit({EXIT_FATAL})\nwhile not stop:",
+        # Slot 2 fails for good once slot 1 is up (and able to stop politely).
+        "if slot == '2':\n"
+        "    while 'start 1' not in open(sys.argv[1]).read():\n"
+        "        time.sleep(0.02)\n"
+        f"    sys.exit({EXIT_FATAL})\n"
+        "while not stop:",
     )
     sup = Supervisor(
         [sys.executable, str(_script(tmp_path, body)), str(log)],
