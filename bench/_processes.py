@@ -5,7 +5,7 @@ Each trial runs ``continuum worker bench/throughput.py --processes N`` as a subp
 runs are inserted first and *held* (``next_wakeup_at = 'infinity'``) until every child
 printed its banner, then released in one UPDATE (plus two wake-ups, which make each
 dispatcher batch-claim): the clock measures the workers' throughput, not interpreter
-start-up. CPU per step sums the worker processes (psutil) and PostgreSQL's backends.
+start-up. CPU per step sums the worker processes and this server's backends (psutil).
 """
 
 from __future__ import annotations
@@ -90,6 +90,30 @@ def _cpu(procs: list[psutil.Process]) -> float:
     return total
 
 
+def server_cpu(dsn: str) -> Any:
+    """A function returning the CPU seconds used so far by *this* server (postmaster,
+    its live backends, and the backends it has reaped), or None when it is not on this
+    host. Unlike summing every ``postgres`` process, it ignores other servers here."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        row = conn.execute("SELECT pg_backend_pid()").fetchone()
+    try:
+        postmaster = psutil.Process(int(row[0]) if row else -1).parent()
+    except (psutil.Error, ValueError):
+        postmaster = None
+    if postmaster is None or "postgres" not in postmaster.name():
+        return lambda: None
+
+    def used() -> float | None:
+        try:
+            own = postmaster.cpu_times()
+            total = own.user + own.system + own.children_user + own.children_system
+            return total + _cpu(postmaster.children())
+        except psutil.Error:
+            return None
+
+    return used
+
+
 def trial(
     dsn: str,
     flow: Any,
@@ -165,10 +189,10 @@ def scaling(
     max_runs: int,
     max_activities: int,
     limit: float,
-    postgres_cpu_s: Any,
 ) -> dict[str, Any]:
     """Every mode x process count x repeat; ranges, and ratios to 1 process and the limit."""
     out: dict[str, Any] = {}
+    postgres_cpu_s = server_cpu(dsn)
     for mode, flow in flows.items():
         rows: dict[str, Any] = {}
         for _ in range(repeat):  # interleaved, so a busy spell on the machine hits all counts

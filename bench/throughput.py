@@ -308,7 +308,6 @@ def process_scaling(args: argparse.Namespace) -> None:
             max_runs=args.max_runs,
             max_activities=args.max_activities,
             limit=limit,
-            postgres_cpu_s=postgres_cpu_s,
         )
         settings = server_settings(dsn)
     print(
