@@ -212,6 +212,7 @@ def _supervise(
 @click.option(
     "--processes",
     type=click.IntRange(min=1),
+    metavar="N",
     default=1,
     show_default=True,
     help="Run N worker processes under a supervisor that restarts any that die "
