@@ -132,6 +132,21 @@ def test_supervised_children_survive_a_sigkill_and_stop_cleanly(
     assert not any(psutil.pid_exists(pid) for pid in now if _alive(pid))
 
 
+def test_children_of_a_killed_supervisor_drain_and_exit(
+    pg_dsn: str, spawn: Callable[..., WorkerProcess]
+) -> None:
+    sup = spawn("--processes", "2", "--dsn", pg_dsn)
+    sup.wait_for(lambda: sup.said("Ctrl-C to stop", times=2), "2 workers")
+    children = [psutil.Process(pid) for pid in sup.children()]
+    sup.proc.kill()  # SIGKILL: the supervisor cannot forward anything
+    sup.proc.wait(10)
+    gone, alive = psutil.wait_procs(children, timeout=30)
+    assert alive == [], sup.output
+    assert len(gone) == 2
+    sup._reader.join(10)  # the pipe closes once the children, its last writers, are gone
+    assert sup.said("worker stopped", times=2), sup.output  # each drained, as on SIGTERM
+
+
 def _alive(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
