@@ -1,6 +1,7 @@
 """Throughput: N workflows x 3 activities, builtin and ``local=True``, against the hardware.
 
     python bench/throughput.py [--dsn DSN] [--runs 1000] [--max-runs 32] [--max-activities 16]
+    python bench/throughput.py --processes 1,2,4 [--repeat 3] [--modes builtin,local]
 
 Prints JSON. In the same run it measures the machine's single-row commit rate (one
 INSERT per transaction, the same number of client connections as the worker uses) so
@@ -12,6 +13,10 @@ from Python threads with psycopg is reported next to it
 (``psycopg_single_row_commits_per_s``, ``fraction_of_psycopg_commit_rate``): on a small
 machine it is several times lower, because the client's CPU per transaction, not the
 server, sets it.
+With ``--processes`` it instead runs the workload on ``continuum worker --processes N``
+subprocesses for each N (see ``_processes.py``) and reports how throughput scales with
+the process count: workflows/s per N (range over ``--repeat`` trials), the median's
+ratio to the first N, and the fraction of the same pgbench commit rate.
 Transactions per step come from ``pg_stat_database.xact_commit``. CPU per step (this
 process, and the server's backends when they run on this host) is reported too: unlike
 rates, it does not move much when other work shares the machine.
@@ -241,8 +246,14 @@ def main() -> None:
     parser.add_argument("--max-runs", type=int, default=32)
     parser.add_argument("--max-activities", type=int, default=16)
     parser.add_argument("--baseline-seconds", type=float, default=5.0)
+    parser.add_argument("--processes", default=None, help="e.g. 1,2,4: worker process counts")
+    parser.add_argument("--repeat", type=int, default=3, help="trials per count (--processes)")
+    parser.add_argument("--modes", default="builtin,local", help="with --processes")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
+    if args.processes:
+        process_scaling(args)
+        return
     with scratch_database(args.dsn) as dsn:
         clients = args.max_runs + args.max_activities
         hardware = hardware_commit_rate(dsn, clients, args.baseline_seconds)
@@ -268,6 +279,50 @@ def main() -> None:
                 "builtin": builtin,
                 "local": local,
                 "targets": {"builtin": 0.35, "local": 0.70},
+            },
+            indent=2,
+        )
+    )
+
+
+def process_scaling(args: argparse.Namespace) -> None:
+    """``--processes 1,2,4``: the workload on N worker processes, for each N."""
+    from _processes import scaling
+
+    counts = [int(n) for n in args.processes.split(",")]
+    flows = {"builtin": three_builtin, "local": three_local}
+    modes = {m: flows[m] for m in args.modes.split(",")}
+    load_before = os.getloadavg()
+    with scratch_database(args.dsn) as dsn:
+        clients = args.max_runs + args.max_activities
+        hardware = hardware_commit_rate(dsn, clients, args.baseline_seconds)
+        limit, limit_by = (
+            hardware if hardware else (commit_rate(dsn, clients, args.baseline_seconds), "psycopg")
+        )
+        results = scaling(
+            dsn,
+            modes,
+            counts,
+            runs=args.runs,
+            repeat=args.repeat,
+            max_runs=args.max_runs,
+            max_activities=args.max_activities,
+            limit=limit,
+        )
+        settings = server_settings(dsn)
+    print(
+        json.dumps(
+            {
+                "benchmark": "throughput_processes",
+                "server": settings,
+                "cpu_count": os.cpu_count(),
+                "load_average_before": [round(x, 2) for x in load_before],
+                "load_average_after": [round(x, 2) for x in os.getloadavg()],
+                "per_process": {"max_runs": args.max_runs, "max_activities": args.max_activities},
+                "single_row_commits_per_s": round(limit, 1),
+                "single_row_commits_measured_by": limit_by,
+                "baseline_clients": clients,
+                **results,
             },
             indent=2,
         )

@@ -10,23 +10,32 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import os
 import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any
 
 import click
+import psycopg
 from rich.console import Console
 from rich.table import Table
 
 from continuum.cli.flow_commands import fork_command
 from continuum.cli.options import dsn_option, echo_json, errors_as_one_line, format_option
 from continuum.cli.purge_command import purge_command
+from continuum.cli.worker_boot import wait_for_database, watch_supervisor
 from continuum.client import Client
-from continuum.db.dsn import describe_dsn, one_line
+from continuum.db.config import resolve_dsn
+from continuum.db.dsn import DATABASE_URL_ENV, describe_dsn, one_line, redact, validate_dsn
 from continuum.definitions.activity import Activity
 from continuum.definitions.workflow import Workflow
+from continuum.errors import ContinuumError, DatabaseUnavailable
+from continuum.runtime.supervisor import EXIT_FATAL, Supervisor, SupervisorPolicy
 from continuum.runtime.worker import Worker
 
 
@@ -76,9 +85,26 @@ def _run_worker(
     max_runs: int,
     max_activities: int,
     activity_executor: str | tuple[str, dict[str, Any]] = "builtin",
+    supervisor_pid: int | None = None,
 ) -> None:
-    loaded = [load_module(m) for m in modules]
-    flows, acts = definitions_of(loaded)
+    stopping = threading.Event()
+    running: list[Worker] = []
+
+    def stop(signum: int = signal.SIGTERM, frame: FrameType | None = None) -> None:
+        stopping.set()
+        for worker in running:
+            worker.request_stop()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    if supervisor_pid is not None:
+        watch_supervisor(supervisor_pid, stop)
+    with _boot_errors(supervised=supervisor_pid is not None):
+        loaded = [load_module(m) for m in modules]
+        flows, acts = definitions_of(loaded)
+        if not wait_for_database(resolve_dsn(dsn), stopping=stopping, say=_say):
+            click.echo("worker stopped before it could connect", err=True)
+            return
     with errors_as_one_line(), Client(dsn, instance=instance) as client:
         worker = Worker(
             client,
@@ -88,13 +114,11 @@ def _run_worker(
             max_activities=max_activities,
             activity_executor=activity_executor,
         )
-
-        def stop(signum: int, frame: FrameType | None) -> None:
+        running.append(worker)
+        if stopping.is_set():
             worker.request_stop()
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        worker.start()
+        with _boot_errors(supervised=supervisor_pid is not None):
+            worker.start()
         click.echo(
             f"worker {worker.id} on {describe_dsn(client.dsn)}: "
             f"{len(flows)} workflow(s), {len(acts)} activit{'y' if len(acts) == 1 else 'ies'}; "
@@ -103,6 +127,67 @@ def _run_worker(
         )
         worker.run()
     click.echo("worker stopped", err=True)
+
+
+def _say(text: str) -> None:
+    click.echo(text, err=True)
+
+
+@contextmanager
+def _boot_errors(*, supervised: bool) -> Iterator[None]:
+    """Errors while a worker boots, as one line. Under a supervisor, an error a restart
+    cannot fix (a module that does not import, a refused login, a missing schema) exits
+    with ``EXIT_FATAL`` so that the supervisor stops instead of restarting in a loop; a
+    database that went away again while booting exits 1, and a restart may well help."""
+    try:
+        yield
+    except (DatabaseUnavailable, psycopg.OperationalError) as exc:
+        raise click.ClickException(redact(one_line(exc))) from None
+    except ContinuumError as exc:
+        raise _fatal(redact(one_line(exc)), supervised) from None
+    except psycopg.Error as exc:
+        raise _fatal(f"database error: {redact(one_line(exc))}", supervised) from None
+    except click.ClickException as exc:
+        raise _fatal(exc.message, supervised) from None
+
+
+class _FatalBootError(click.ClickException):
+    exit_code = EXIT_FATAL
+
+
+def _fatal(message: str, supervised: bool) -> click.ClickException:
+    return _FatalBootError(message) if supervised else click.ClickException(message)
+
+
+def _supervise(
+    processes: int,
+    modules: tuple[str, ...],
+    dsn: str | None,
+    child_options: list[str],
+) -> None:
+    """Run ``processes`` supervised copies of this worker command (see runtime.supervisor)."""
+    env = dict(os.environ)
+    with errors_as_one_line():
+        if dsn:
+            validate_dsn(dsn)
+            env[DATABASE_URL_ENV] = dsn  # not on the command line, where `ps` shows it
+        elif not env.get(DATABASE_URL_ENV, "").strip():
+            resolve_dsn(None)  # start the embedded server once, not once per child
+    command = [
+        sys.executable,
+        "-m",
+        "continuum.cli",
+        "worker",
+        *modules,
+        *child_options,
+        "--supervisor-pid",
+        str(os.getpid()),
+    ]
+    supervisor = Supervisor(command, SupervisorPolicy(processes=processes), env=env, say=_say)
+    with errors_as_one_line():
+        code = supervisor.run()
+    if code != 0:
+        raise click.exceptions.Exit(code)
 
 
 @click.command("worker")
@@ -124,6 +209,16 @@ def _run_worker(
     show_default=True,
     help="The procrastinate queue activity attempts are deferred to.",
 )
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    metavar="N",
+    default=1,
+    show_default=True,
+    help="Run N worker processes under a supervisor that restarts any that die "
+    "(--max-runs/--max-activities are per process).",
+)
+@click.option("--supervisor-pid", type=int, default=None, hidden=True)
 def worker_command(
     modules: tuple[str, ...],
     dsn: str | None,
@@ -132,14 +227,26 @@ def worker_command(
     max_activities: int,
     activity_executor: str,
     procrastinate_queue: str,
+    processes: int,
+    supervisor_pid: int | None,
 ) -> None:
     """Run a worker for the workflows and activities defined in MODULE... until SIGINT/SIGTERM."""
+    if processes > 1:
+        child_options = [
+            f"--instance={instance}",
+            f"--max-runs={max_runs}",
+            f"--max-activities={max_activities}",
+            f"--activity-executor={activity_executor}",
+            f"--procrastinate-queue={procrastinate_queue}",
+        ]
+        _supervise(processes, modules, dsn, child_options)
+        return
     executor: str | tuple[str, dict[str, Any]] = (
         ("procrastinate", {"queue": procrastinate_queue})
         if activity_executor == "procrastinate"
         else "builtin"
     )
-    _run_worker(modules, dsn, instance, max_runs, max_activities, executor)
+    _run_worker(modules, dsn, instance, max_runs, max_activities, executor, supervisor_pid)
 
 
 # -- runs -----------------------------------------------------------------------------
@@ -242,12 +349,26 @@ def show_command(run_id: str, dsn: str | None, fmt: str) -> None:
 
 @runs_group.command("cancel")
 @click.argument("run_id")
+@click.option(
+    "--grace",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Cancel cooperatively: the run gets continuum.Cancelled at its next wait and "
+    "SECONDS to clean up before it is cancelled outright (default: cancel at once).",
+)
 @dsn_option
-def cancel_command(run_id: str, dsn: str | None) -> None:
+def cancel_command(run_id: str, grace: float | None, dsn: str | None) -> None:
     """Cancel a run (its chain's live tip) and its descendants."""
     with errors_as_one_line(), Client(dsn) as client:
-        info = client.cancel(run_id)
-    click.echo(f"run {info.id} is {info.state.value}")
+        info = client.cancel(run_id, grace=grace)
+    if grace is None or info.state.value == "cancelled":
+        click.echo(f"run {info.id} is {info.state.value}")
+    else:
+        click.echo(
+            f"run {info.id} is {info.state.value}: cancel requested; it has {grace:g}s to "
+            "clean up before it is cancelled outright"
+        )
 
 
 @runs_group.command("signal")
