@@ -18,8 +18,9 @@ from typing import cast
 import jinja2
 import libcst as cst
 
-from continuum_codegen.hashing import SCHEME, GlobalReferences, Member, WorkflowHash
+from continuum_codegen.hashing import SCHEME, Member, WorkflowHash
 from continuum_codegen.modules import ModuleSource
+from continuum_lint.source.scopes import global_reads
 
 _LINE_LIMIT = 100
 
@@ -90,9 +91,7 @@ def _source_import_names(src: ModuleSource, copied: list[Member]) -> list[str]:
     bound |= visitor.names
     needed: set[str] = set()
     for member in copied:
-        refs = GlobalReferences(src)
-        member.node.visit(refs)
-        needed.update(name for name, _ in refs.found)
+        needed.update(read.name for read in global_reads(member.node, set(src.bindings)))
     return sorted(needed - bound)
 
 
