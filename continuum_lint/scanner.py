@@ -28,12 +28,17 @@ from pathlib import Path
 from continuum_lint.config import Config
 from continuum_lint.denylist import METHODS, Entry, When
 from continuum_lint.findings import Finding, Hop, RawFinding, report
+from continuum_lint.follow import Coverage, EdgeKey, SourceModel, edge_for_call, references
 from continuum_lint.locate import locate
 from continuum_lint.model import FunctionInfo, ModuleInfo
 from continuum_lint.names import BindingKind
 from continuum_lint.rules import ALL_RULES
 from continuum_lint.rules.base import Context, Rule, Target, TargetKind
 from continuum_lint.rules.workflow_only import activity_findings
+from continuum_lint.source.closure import Edge, Member
+from continuum_lint.source.discover import roots_in
+from continuum_lint.source.errors import ModelError
+from continuum_lint.source.modules import ModuleSource
 from continuum_lint.trust import (
     CLIENT_TYPES,
     RULE_OWNED,
@@ -98,6 +103,7 @@ class _Walker:
         self.ctx = ctx
         self.rules = rules
         self.edges = edges
+        self.journaled_calls: list[ast.Call] = []
         self.table: dict[type[ast.AST], list[object]] = {}
 
     def _handlers(self, kind: type[ast.AST]) -> list[object]:
@@ -127,6 +133,8 @@ class _Walker:
             # side_effect's callable runs once and is journaled: that is the sanctioned
             # place for a nondeterministic call, so its arguments are not checked.
             descend = target.qname != "continuum.side_effect"
+            if not descend:
+                self.journaled_calls.append(node)
         for handler in self._handlers(type(node)):
             handler(self.ctx, node)  # type: ignore[operator]
         return descend
@@ -143,6 +151,11 @@ class Scanner:
         self.verdicts: dict[tuple[str, str], tuple[RawFinding, ...]] = {}
         self.in_progress: set[tuple[str, str]] = set()
         self.targets: dict[int, Target] = {}
+        self.model = SourceModel()
+        self.coverage = Coverage()
+        self.member_of: dict[int, Member] = {}
+        self.roots: list[tuple[str, Member]] = []
+        """``(path, root member)`` of every workflow/@pure root scanned, in order."""
 
     # -- files ------------------------------------------------------------------
 
@@ -161,23 +174,52 @@ class Scanner:
             col = max((getattr(exc, "offset", None) or 1) - 1, 0)
             message = f"could not parse {path}: {reason}; fix the syntax error"
             return [Finding(path, line, col, "CNT100", message)]
+        try:
+            src: ModuleSource | None = self.model.parse(info.source, path)
+        except ModelError as exc:
+            if not self.every_function:
+                message = f"could not build the source model of {path}: {exc}; simplify the file"
+                return [Finding(path, 1, 0, "CNT100", message)]
+            src = None
         self.modules[str(Path(path).resolve())] = info
         found: dict[tuple[int, int, str], Finding] = {}
-        roots = list(info.functions.values()) if self.every_function else info.roots()
-        for root in roots:
+        for root in self._roots(info, src):
             root_hop = Hop(root.name, path, root.line, 0)
             for raw in self.verdict(root):
                 finding = report(raw, root.name, root_hop, path)
                 found.setdefault((finding.line, finding.col, finding.code), finding)
         for function in info.functions.values():
             if function.kind == "activity":
-                ctx = Context(info, function, self.config, lambda c: self.classify(c, info))
+                ctx = Context(info, function, self.config, lambda c: self.classify(c, info, {}))
                 activity_findings(ctx)
                 hop = Hop(function.name, path, function.line, 0)
                 for raw in ctx.found:
                     finding = report(raw, function.name, hop, path)
                     found.setdefault((finding.line, finding.col, finding.code), finding)
         return sorted(found.values(), key=lambda f: (f.line, f.col, f.code))
+
+    def _roots(self, info: ModuleInfo, src: ModuleSource | None) -> list[FunctionInfo]:
+        """The functions checked as roots: the model's workflows and @pure helpers (every
+        function in audits), each tied to its model member."""
+        if self.every_function:
+            roots = list(info.functions.values())
+            if src is not None:
+                for function in roots:
+                    member = self.model.member(src, function.name, function.kind)
+                    if member is not None:
+                        self.member_of[id(function)] = member
+            return roots
+        assert src is not None
+        roots = []
+        for node, kind in roots_in(src):
+            function = info.functions.get(node.name.value)
+            member = self.model.member(src, node.name.value, kind)
+            if function is None or member is None:
+                continue
+            self.member_of[id(function)] = member
+            self.roots.append((info.path, member))
+            roots.append(function)
+        return roots
 
     def _module_at(self, file: Path) -> ModuleInfo | None:
         key = str(file.resolve())
@@ -204,7 +246,11 @@ class Scanner:
         try:
             edges: list[tuple[Hop, FunctionInfo]] = []
             module = function.module
-            ctx = Context(module, function, self.config, lambda call: self.classify(call, module))
+            member = self.member_of.get(id(function))
+            model_edges = self.model.edges(member) if member is not None else {}
+            ctx = Context(
+                module, function, self.config, lambda call: self.classify(call, module, model_edges)
+            )
             rules = [rule_class() for rule_class in ALL_RULES]
             node = function.node
             ctx.stack.append(node)
@@ -216,6 +262,8 @@ class Scanner:
             walker.walk(node.args)
             for statement in node.body:
                 walker.walk(statement)
+            if member is not None:
+                edges.extend(self._referenced(function, member, edges, walker.journaled_calls))
             results = list(ctx.found)
             for hop, callee in edges:
                 results.extend(raw.via(hop) for raw in self.verdict(callee))
@@ -225,14 +273,88 @@ class Scanner:
         self.verdicts[key] = verdict
         return verdict
 
+    def _referenced(
+        self,
+        function: FunctionInfo,
+        member: Member,
+        called: list[tuple[Hop, FunctionInfo]],
+        journaled_calls: list[ast.Call],
+    ) -> list[tuple[Hop, FunctionInfo]]:
+        """Closure members ``function`` reaches other than by a call the walk followed:
+        passed by name, read through a constant, or only given to ``side_effect``."""
+        walked = self.coverage.walked.setdefault(member.key, [])
+        journaled = self.coverage.journaled.setdefault(member.key, [])
+        followed = {self.member_of[id(f)].key for _, f in called if id(f) in self.member_of}
+        walked.extend(k for k in followed if k not in walked)
+        extra: list[tuple[Hop, FunctionInfo]] = []
+        spans = [_span(call) for call in journaled_calls]
+        for edge in self.model.ordered_edges(member):
+            if edge.callee.key in followed:
+                continue
+            refs = references(function.node, edge)
+            outside = [r for r in refs if not any(_inside(r, span) for span in spans)]
+            if refs and not outside:
+                journaled.append(edge.callee.key)
+                continue
+            line, col = function.module.position(outside[0]) if outside else (function.line, 0)
+            for callee in self._code_behind(edge, set()):
+                info = self._function_info(callee)
+                if info is None:
+                    continue
+                hop = Hop(callee.qualname, function.module.path, line, col)
+                extra.append((hop, info))
+                followed.add(callee.key)
+                if callee.key not in walked:
+                    walked.append(callee.key)
+        return extra
+
+    def _code_behind(self, edge: Edge, seen: set[str]) -> list[Member]:
+        """The code an edge reaches: its callee, or for a constant the code it refers to."""
+        callee = edge.callee
+        if callee.is_code:
+            return [callee]
+        if callee.key in seen:
+            return []
+        seen.add(callee.key)
+        found: list[Member] = []
+        for inner in self.model.ordered_edges(callee):
+            found.extend(self._code_behind(inner, seen))
+        return found
+
+    def _function_info(self, member: Member) -> FunctionInfo | None:
+        """The scanner's function for a model member (parsing its file when needed)."""
+        module = self.modules.get(str(member.source.path.resolve()))
+        if module is None:
+            module = self._module_at(member.source.path)
+        if module is None:
+            return None
+        function = module.functions.get(member.qualname)
+        if function is not None:
+            self.member_of[id(function)] = member
+        return function
+
     # -- call classification ------------------------------------------------------
 
-    def classify(self, call: ast.Call, module: ModuleInfo) -> Target:
-        """What ``call`` (a node of ``module``) goes to; cached per node."""
+    def classify(
+        self, call: ast.Call, module: ModuleInfo, edges: dict[EdgeKey, Edge] | None = None
+    ) -> Target:
+        """What ``call`` (a node of ``module``) goes to; cached per node.
+
+        A call that goes through one of the calling function's closure edges in the
+        source model is followed; nothing else is.
+        """
         cached = self.targets.get(id(call))
         if cached is not None:
             return cached
         target = self._classify(call, module)
+        edge = edge_for_call(call, module, edges) if edges else None
+        callee = self._function_info(edge.callee) if edge is not None else None
+        if callee is not None:
+            target = Target(TargetKind.FOLLOW, target.qname or callee.name, function=callee)
+        elif target.kind is TargetKind.FOLLOW:
+            # Not in the model's closure (a workflow called as a function, a helper bound
+            # twice): not followed, since the version hash does not cover it either.
+            target = Target(TargetKind.LOCAL, target.qname)
         self.targets[id(call)] = target
         return target
 
@@ -358,11 +480,25 @@ class Scanner:
             return False
         value = bindings[0].value
         if isinstance(value, ast.Call):
-            return self.classify(value, module).kind is not TargetKind.DYNAMIC
+            return self._classify(value, module).kind is not TargetKind.DYNAMIC
         if isinstance(value, ast.Constant):
             constant = value.value
             return isinstance(constant, _LITERAL_VALUES) and not isinstance(constant, bool)
         return isinstance(value, _LITERALS)
+
+
+def _span(node: ast.AST) -> tuple[int, int, int, int]:
+    return (
+        getattr(node, "lineno", 0),
+        getattr(node, "col_offset", 0),
+        getattr(node, "end_lineno", 0) or 0,
+        getattr(node, "end_col_offset", 0) or 0,
+    )
+
+
+def _inside(node: ast.AST, span: tuple[int, int, int, int]) -> bool:
+    line, col, _, _ = _span(node)
+    return (span[0], span[1]) <= (line, col) < (span[2], span[3])
 
 
 def scan_source(source: str, path: str = "<string>", config: Config | None = None) -> list[Finding]:

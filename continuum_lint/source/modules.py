@@ -215,8 +215,14 @@ def _single_target(stmt: cst.SimpleStatementLine) -> str | None:
     return None
 
 
-def parse_source(name: str, path: Path, is_package: bool, source: str | bytes) -> ModuleSource:
-    """Parse ``source`` as module ``name`` (at ``path``) and index its module-level names."""
+def parse_source(
+    name: str, path: Path, is_package: bool, source: str | bytes, *, strict: bool = True
+) -> ModuleSource:
+    """Parse ``source`` as module ``name`` (at ``path``) and index its module-level names.
+
+    ``strict=False`` (the scanner) skips a relative import that climbs above the top-level
+    package instead of raising.
+    """
     try:
         tree = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
@@ -228,8 +234,12 @@ def parse_source(name: str, path: Path, is_package: bool, source: str | bytes) -
         if isinstance(stmt, cst.SimpleStatementLine):
             imports = [s for s in stmt.body if isinstance(s, cst.Import | cst.ImportFrom)]
             for small in imports:
-                for local, binding in _import_bindings(src, small):
-                    src.imports[local] = binding
+                try:
+                    for local, binding in _import_bindings(src, small):
+                        src.imports[local] = binding
+                except SourceError:
+                    if strict:
+                        raise
             if imports and all(
                 isinstance(s, cst.ImportFrom) and dotted(s.module or cst.Name("_")) == "__future__"
                 for s in imports
