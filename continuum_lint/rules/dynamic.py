@@ -3,7 +3,10 @@
 The scanner cannot see what a parameter, a value read from the input, or a computed
 callee will run, so such calls are warnings: make the call static, or move it into an
 activity. Ordinary value methods (``lines.append``, ``name.upper``) and local closures
-(nested ``def``, ``lambda``) are not flagged.
+(nested ``def``, ``lambda``) are not flagged, nor a method called on the workflow's input
+when the input is annotated with a pydantic model or dataclass defined in the same
+module (``sub.next_cycle()``): the scanner sees that method and checks it like a helper
+(and codegen hashes it).
 """
 
 from __future__ import annotations
@@ -47,6 +50,15 @@ class DynamicReceiver(Rule):
         "    return double(x) + triple(x)\n",
         "import continuum\n\n@continuum.workflow\ndef flow(x: object) -> object:\n"
         "    return getattr(x, 'name')\n",
+        "from __future__ import annotations\n\nimport pydantic\nimport continuum\n\n\n"
+        "class Subscription(pydantic.BaseModel):\n    cycle: int = 0\n\n"
+        "    def next_cycle(self) -> Subscription:\n"
+        "        return Subscription(cycle=self.cycle + 1)\n\n\n"
+        "@continuum.workflow\ndef flow(sub: Subscription) -> int:\n"
+        "    return sub.next_cycle().cycle\n",
+        "import dataclasses\nimport continuum\n\n\n@dataclasses.dataclass\nclass Cart:\n"
+        "    items: list[int]\n\n    def total(self) -> int:\n        return sum(self.items)\n\n\n"
+        "@continuum.workflow\ndef flow(cart: Cart) -> int:\n    return cart.total()\n",
     )
     INVALID = (
         Invalid(
@@ -62,6 +74,19 @@ class DynamicReceiver(Rule):
         Invalid(
             "import continuum\n\n@continuum.workflow\ndef flow(inp: object) -> object:\n"
             "    return inp.mod.fun(1)\n",
+            ("CNT218",),
+        ),
+        Invalid(  # the input's model is checked like a helper: its method's clock read is found
+            "import datetime\nimport pydantic\nimport continuum\n\n\n"
+            "class Subscription(pydantic.BaseModel):\n    cycle: int = 0\n\n"
+            "    def due(self) -> bool:\n"
+            "        return datetime.datetime.now().day == 1\n\n\n"
+            "@continuum.workflow\ndef flow(sub: Subscription) -> bool:\n    return sub.due()\n",
+            ("CNT101",),
+        ),
+        Invalid(  # a class that is neither a model nor a dataclass stays a runtime value
+            "import continuum\n\n\nclass Plugin:\n    def run(self) -> int:\n        return 1\n\n\n"
+            "@continuum.workflow\ndef flow(p: Plugin) -> int:\n    return p.run()\n",
             ("CNT218",),
         ),
         Invalid(

@@ -262,3 +262,39 @@ def test_hash_does_not_depend_on_project_location(
     one = write_project(files, root=tmp_path / "a")
     two = write_project(files, root=tmp_path / "b")
     assert build(one, check=True).workflows[0].hash == build(two, check=True).workflows[0].hash
+
+
+MODEL_INPUT = """\
+from __future__ import annotations
+
+import continuum
+from pydantic import BaseModel
+
+
+class Subscription(BaseModel):
+    cycle: int = 0
+
+    def next_cycle(self) -> Subscription:
+        return Subscription(cycle=self.cycle + 1)
+
+
+@continuum.workflow
+def renew(sub: Subscription) -> int:
+    return sub.next_cycle().cycle
+"""
+
+
+def test_method_called_on_a_same_module_model_input_is_hashed(
+    write_project: WriteProject,
+) -> None:
+    root = write_project({"myapp/__init__.py": "", "myapp/flows.py": MODEL_INPUT})
+    cache = ModuleCache(search_roots(root))
+    (workflow,) = discover(["myapp.flows"], cache)
+    keys = {(m.kind, m.key) for m in hash_workflow(workflow, cache).members}
+    assert keys == {
+        ("workflow", "myapp.flows:renew"),
+        ("method", "myapp.flows:Subscription.next_cycle"),
+    }
+    before = _hash(write_project, MODEL_INPUT)
+    after = _hash(write_project, MODEL_INPUT.replace("self.cycle + 1", "self.cycle + 2"))
+    assert before != after
