@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from continuum_codegen.config import CodegenConfig, load_config
 from continuum_codegen.discover import WorkflowDef, discover
+from continuum_codegen.effects import EffectDiff, compare
 from continuum_codegen.hashing import SCHEME, hash_workflow
 from continuum_codegen.manifest import (
     MANIFEST_NAME,
@@ -53,6 +54,8 @@ class WorkflowBuild:
     entrypoint: str
     status: VersionStatus
     patched: tuple[PatchSiteEntry, ...] = ()
+    effects: EffectDiff | None = None
+    """Set when the hash differs from the manifest's current version: the effect diff."""
 
 
 @dataclass
@@ -91,6 +94,14 @@ class BuildReport:
                     "entrypoint": w.entrypoint,
                     "status": w.status,
                     "patched": [p.model_dump() for p in w.patched],
+                    "effects": None
+                    if w.effects is None
+                    else {
+                        "previous": w.effects.previous,
+                        "changed": w.effects.changed,
+                        "verdict": w.effects.verdict,
+                        "diff": list(w.effects.lines),
+                    },
                 }
                 for w in self.workflows
             ],
@@ -139,6 +150,17 @@ def _plan(
         source = relative_posix(workflow.source.path, config.project_root)
         entry = manifest.workflows.get(workflow.name)
         previous = entry.versions.get(result.hash) if entry is not None else None
+        effects = None
+        if entry is not None and entry.current != result.hash:
+            effects = compare(
+                workflow,
+                result,
+                entry.current,
+                config.generated,
+                package,
+                cache,
+                config.project_root,
+            )
         status: VersionStatus = "new"
         if previous is not None:
             status = (
@@ -180,6 +202,7 @@ def _plan(
                 entrypoint=version.entrypoint,
                 status=status,
                 patched=tuple(version.patched),
+                effects=effects,
             )
         )
     planned[manifest_path] = manifest.dumps()
