@@ -15,6 +15,11 @@
   ``run()`` over every file of the tree, in process, given the lines and ``ast`` tree
   flake8 hands it (flake8 builds both for its own checks), plus ``plugin_own.import_s``,
   the time a fresh interpreter takes to import the plugin module.
+- ``model_lines_per_s``: the libcst source model alone on the workflow modules: parse,
+  index imports, find roots and build every root's closure (what the scanner and codegen
+  share), in process.
+
+Targets (issue 18): ``continuum_lint_tree_s`` ≤ 1 s and ``plugin_own_s`` ≤ 0.5 s.
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ from pathlib import Path
 
 from continuum_lint import Scanner
 from continuum_lint.flake8_plugin import ContinuumFlake8Plugin
+from continuum_lint.source.closure import closure, root_member
+from continuum_lint.source.discover import roots_in
+from continuum_lint.source.modules import ModuleCache, parse_source
 
 WORKFLOW_MODULE = '''\
 """Generated workflow module {n}."""
@@ -176,6 +184,23 @@ def scanner_throughput(directory: Path, modules: int = 60) -> dict[str, float]:
             "lines_per_s": round(lines / elapsed)}  # fmt: skip
 
 
+def model_throughput(directory: Path, modules: int = 60) -> dict[str, float]:
+    """Lines/s of the libcst source model alone over ``modules`` workflow modules."""
+    sources = [WORKFLOW_MODULE.format(n=n) for n in range(modules)]
+    lines = sum(s.count("\n") for s in sources)
+    cache = ModuleCache([directory])
+    start = time.perf_counter()
+    members = 0
+    for n, source in enumerate(sources):
+        src = parse_source(f"flows_{n}", directory / f"flows_{n}.py", False, source)
+        cache.add(src)
+        for node, kind in roots_in(src):
+            members += len(closure(root_member(src, node, kind), cache).members)
+    elapsed = time.perf_counter() - start
+    return {"lines": lines, "seconds": round(elapsed, 3), "members": members,
+            "lines_per_s": round(lines / elapsed)}  # fmt: skip
+
+
 def build_tree(
     directory: Path, total_lines: int = 100_000, files: int = 500, workflows: bool = True
 ) -> dict[str, int]:
@@ -234,6 +259,7 @@ def main() -> None:
         corpus = root / "corpus"
         corpus.mkdir()
         throughput = scanner_throughput(corpus)
+        model = model_throughput(corpus)
         tree = root / "tree"
         tree.mkdir()
         shape = build_tree(tree)
@@ -250,6 +276,8 @@ def main() -> None:
             {
                 "scanner_lines_per_s": throughput["lines_per_s"],
                 "scanner_corpus": throughput,
+                "model_lines_per_s": model["lines_per_s"],
+                "model_corpus": model,
                 "tree": shape,
                 "flake8_tree_s": round(flake8_s, 2),
                 "flake8_findings": flake8_out,
@@ -260,6 +288,8 @@ def main() -> None:
                 "continuum_lint_tree_s": round(lint_s, 2),
                 "continuum_lint_findings": lint_out,
                 "target_s": 5.0,
+                "target_continuum_lint_tree_s": 1.0,
+                "target_plugin_own_s": 0.5,
             },
             indent=2,
         )

@@ -19,6 +19,7 @@ from pathlib import Path
 from continuum_lint.model import FunctionInfo, ModuleInfo
 from continuum_lint.source.closure import Edge, Member, edges_of, method_of
 from continuum_lint.source.errors import ModelError
+from continuum_lint.source.prune import prune
 from continuum_lint.source.modules import (
     ModuleCache,
     ModuleSource,
@@ -72,8 +73,12 @@ class SourceModel:
         if directory not in self.cache.roots:
             self.cache.roots.insert(0, directory)
 
-    def parse(self, source: str, path: str) -> ModuleSource:
-        """The model of one file (raises :class:`ModelError` when libcst cannot parse it)."""
+    def parse(self, source: str, path: str, tree: ast.Module | None = None) -> ModuleSource:
+        """The model of one file (raises :class:`ModelError` when libcst cannot parse it).
+
+        With the file's ``ast`` ``tree``, definitions no root can reach are blanked first
+        (:func:`~continuum_lint.source.prune.prune`).
+        """
         file = Path(path).resolve()
         key = str(file)
         known = self.sources.get(key)
@@ -82,7 +87,8 @@ class SourceModel:
         name, is_package = module_name_for(file)
         self.add_root(package_root(file.parent))
         try:
-            src = parse_source(name, file, is_package, source, strict=False)
+            text = source if tree is None else prune(source, tree)
+            src = parse_source(name, file, is_package, text, strict=False)
         except RecursionError:
             raise ModelError(f"{path}: too deeply nested to parse") from None
         self.sources[key] = src

@@ -175,7 +175,8 @@ class Scanner:
             message = f"could not parse {path}: {reason}; fix the syntax error"
             return [Finding(path, line, col, "CNT100", message)]
         try:
-            src: ModuleSource | None = self.model.parse(info.source, path)
+            pruned = None if self.every_function else info.tree
+            src: ModuleSource | None = self.model.parse(info.source, path, pruned)
         except ModelError as exc:
             if not self.every_function:
                 message = f"could not build the source model of {path}: {exc}; simplify the file"

@@ -24,7 +24,7 @@ import libcst as cst
 
 from continuum_lint.source.discover import has_decorator, kind_of, resolve
 from continuum_lint.source.modules import ModuleCache, ModuleSource
-from continuum_lint.source.scopes import global_reads, param_attribute_reads
+from continuum_lint.source.scopes import LocalRead, reads_of
 
 MemberKind = Literal["workflow", "function", "constant", "method", "pure"]
 KIND_ORDER: dict[str, int] = {"workflow": 0, "function": 1, "constant": 2, "method": 3, "pure": 4}
@@ -184,10 +184,10 @@ def reached(
     return None
 
 
-def _param_methods(member: Member) -> list[tuple[str, str, Member]]:
+def _param_methods(member: Member, reads: list[LocalRead]) -> list[tuple[str, str, Member]]:
     """Methods called on a parameter annotated with a same-module model class."""
     node = member.node
-    if not isinstance(node, cst.FunctionDef):
+    if not reads or not isinstance(node, cst.FunctionDef):
         return []
     src = member.source
     annotated: dict[str, str] = {}
@@ -196,16 +196,15 @@ def _param_methods(member: Member) -> list[tuple[str, str, Member]]:
         cls = annotated_class(src, param.annotation)
         if cls is not None:
             annotated[param.name.value] = cls
-    if not annotated:
-        return []
     found: list[tuple[str, str, Member]] = []
-    for read in param_attribute_reads(node):
+    for read in reads:
         cls_name = annotated.get(read.name)
         if cls_name is None:
             continue
         method = method_of(src.classes[cls_name], read.attr)
         if method is not None:
-            found.append((read.name, read.attr, Member("method", src, f"{cls_name}.{read.attr}", method)))
+            qualname = f"{cls_name}.{read.attr}"
+            found.append((read.name, read.attr, Member("method", src, qualname, method)))
     return found
 
 
@@ -214,12 +213,13 @@ def edges_of(member: Member, cache: ModuleCache) -> list[Edge]:
     src = member.source
     found: list[Edge] = []
     seen: set[tuple[str, str, str | None]] = set()
-    for read in global_reads(member.node, set(src.bindings)):
+    reads = reads_of(member.node, set(src.bindings))
+    for read in reads.globals:
         target = reached(cache, src, read.name, read.attr)
         if target is not None and (target.key, read.name, read.attr) not in seen:
             seen.add((target.key, read.name, read.attr))
             found.append(Edge(member.key, target, read.name, read.attr))
-    for name, attr, target in _param_methods(member):
+    for name, attr, target in _param_methods(member, reads.param_attributes):
         if (target.key, name, attr) not in seen:
             seen.add((target.key, name, attr))
             found.append(Edge(member.key, target, name, attr, via_param=True))

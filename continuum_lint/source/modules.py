@@ -10,14 +10,19 @@ libcst's scope metadata, which costs several times the parse itself.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib.machinery import PathFinder
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst._nodes.base import CSTNode
+
+if TYPE_CHECKING:
+    from libcst.metadata import CodeRange
 
 from continuum_lint.source.errors import ModuleNotFound, SourceError
 from continuum_lint.source.scopes import module_bindings
@@ -134,6 +139,8 @@ class ModuleSource:
     @cached_property
     def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
         """Source positions of every node (computed on first use: it costs a code pass)."""
+        from libcst.metadata import MetadataWrapper, PositionProvider
+
         return MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
 
     def line_of(self, node: cst.CSTNode) -> int:
@@ -215,6 +222,30 @@ def _single_target(stmt: cst.SimpleStatementLine) -> str | None:
     return None
 
 
+_PARSING = threading.Lock()
+
+
+def _no_validation(self: CSTNode) -> None:
+    return None
+
+
+def parse_tree(source: str | bytes) -> cst.Module:
+    """``libcst.parse_module`` without re-validating the nodes the parser builds.
+
+    Every node's constructor validates its fields (``CSTNode.__post_init__``), which is
+    about a third of a parse; nodes built by the parser are valid by construction (a
+    note in libcst's own ``__post_init__`` says as much), so the check is switched off
+    for the parse only, under a lock.
+    """
+    with _PARSING:
+        validate = CSTNode.__post_init__
+        CSTNode.__post_init__ = _no_validation  # type: ignore[method-assign]
+        try:
+            return cst.parse_module(source)
+        finally:
+            CSTNode.__post_init__ = validate  # type: ignore[method-assign]
+
+
 def parse_source(
     name: str, path: Path, is_package: bool, source: str | bytes, *, strict: bool = True
 ) -> ModuleSource:
@@ -224,7 +255,7 @@ def parse_source(
     package instead of raising.
     """
     try:
-        tree = cst.parse_module(source)
+        tree = parse_tree(source)
     except cst.ParserSyntaxError as exc:
         raise SourceError(
             f"{path}:{exc.raw_line}:{exc.raw_column}: cannot parse: {exc.message}"

@@ -22,6 +22,8 @@ class _Scope:
     parent: _Scope | None
     bound: set[str] = field(default_factory=set)
     declared_global: set[str] = field(default_factory=set)
+    params: frozenset[str] = frozenset()
+    rebound: set[str] = field(default_factory=set)
 
 
 def _target_names(node: cst.BaseExpression | cst.CSTNode) -> list[cst.Name]:
@@ -38,182 +40,203 @@ def _target_names(node: cst.BaseExpression | cst.CSTNode) -> list[cst.Name]:
     return []
 
 
-class _Collector(cst.CSTVisitor):
-    """One pass: store targets per scope, and every read with the scope it happens in."""
+_SKIPPED_FIELDS = frozenset(
+    {
+        "lpar",
+        "rpar",
+        "comma",
+        "semicolon",
+        "leading_lines",
+        "lines_after_decorators",
+        "header",
+        "footer",
+        "newline",
+        "indent",
+        "equal",
+        "colon",
+        "operator",
+        "dot",
+        "lbracket",
+        "rbracket",
+        "lbrace",
+        "rbrace",
+        "trailing_whitespace",
+        "asynchronous",
+        "semicolon",
+    }
+)
+"""Fields that only hold layout tokens (whitespace, punctuation, operators)."""
+
+_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
+
+
+def _fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(
+            name
+            for name in kind.__dataclass_fields__
+            if name not in _SKIPPED_FIELDS and not name.startswith("whitespace")
+        )
+    return names
+
+
+def _params(params: cst.Parameters) -> list[cst.Param]:
+    every = [*params.posonly_params, *params.params, *params.kwonly_params]
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            every.append(star)
+    return every
+
+
+class _Collector:
+    """One pass: store targets per scope, and every read with the scope it happens in.
+
+    A hand-written walk over the nodes' dataclass fields: libcst's visitor protocol
+    rebuilds every node it passes, which costs more than the parse.
+    """
 
     def __init__(self, scope: _Scope) -> None:
-        super().__init__()
         self.scope = scope
         self.stores: set[int] = set()
-        self.reads: list[tuple[cst.Name, _Scope, str | None, cst.Attribute | None]] = []
-
-    # -- binding forms -------------------------------------------------------------
+        self.reads: list[tuple[cst.Name, _Scope, str | None]] = []
+        self.first_function: _Scope | None = None
 
     def _bind(self, target: cst.CSTNode) -> None:
-        for name in _target_names(target):  # type: ignore[arg-type]
+        for name in _target_names(target):
             self.stores.add(id(name))
             self.scope.bound.add(name.value)
+            if name.value in self.scope.params:
+                self.scope.rebound.add(name.value)
 
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self._bind(node.target)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._bind(node.target)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        for name in _target_names(node.target):
-            self.scope.bound.add(name.value)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._bind(node.target)
-
-    def visit_AsName(self, node: cst.AsName) -> None:
-        self._bind(node.name)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        scope = self.scope
-        while scope.kind == "comprehension" and scope.parent is not None:
-            scope = scope.parent
-        for name in _target_names(node.target):
-            self.stores.add(id(name))
-            scope.bound.add(name.value)
-
-    def visit_Global(self, node: cst.Global) -> bool:
-        self.scope.declared_global.update(item.name.value for item in node.names)
-        return False
-
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> bool:
-        self.scope.bound.update(item.name.value for item in node.names)
-        return False
-
-    def visit_Import(self, node: cst.Import) -> bool:
-        for alias in node.names:
-            if alias.asname is not None:
-                self._bind(alias.asname.name)
-            else:
-                head = alias.name
-                while isinstance(head, cst.Attribute):
-                    head = head.value  # type: ignore[assignment]
-                if isinstance(head, cst.Name):
-                    self.scope.bound.add(head.value)
-        return False
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        if not isinstance(node.names, cst.ImportStar):
-            for alias in node.names:
-                if alias.asname is not None:
-                    self._bind(alias.asname.name)
-                elif isinstance(alias.name, cst.Name):
-                    self.scope.bound.add(alias.name.value)
-        return False
-
-    # -- scopes ----------------------------------------------------------------------
-
-    def _visit_in(self, scope: _Scope, nodes: list[cst.CSTNode]) -> None:
+    def _in(self, scope: _Scope, nodes: list[cst.CSTNode]) -> None:
         outer = self.scope
         self.scope = scope
         for node in nodes:
-            node.visit(self)
+            self.walk(node)
         self.scope = outer
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+    def children(self, node: cst.CSTNode) -> None:
+        for name in _fields(type(node)):
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                self.walk(value)
+            elif isinstance(value, list | tuple):
+                for item in value:
+                    if isinstance(item, cst.CSTNode):
+                        self.walk(item)
+
+    def walk(self, node: cst.CSTNode) -> None:  # noqa: C901 - one dispatch table
+        if isinstance(node, cst.Name):
+            if id(node) not in self.stores:
+                self.reads.append((node, self.scope, None))
+        elif isinstance(node, cst.Attribute):
+            if isinstance(node.value, cst.Name):
+                if id(node.value) not in self.stores:
+                    self.reads.append((node.value, self.scope, node.attr.value))
+            else:
+                self.walk(node.value)
+        elif isinstance(node, cst.Arg):
+            self.walk(node.value)
+        elif isinstance(node, cst.FunctionDef):
+            self._function(node)
+        elif isinstance(node, cst.Lambda):
+            every = _params(node.params)
+            for param in every:
+                if param.default is not None:
+                    self.walk(param.default)
+            self._in(_Scope("function", self.scope, {p.name.value for p in every}), [node.body])
+        elif isinstance(node, cst.ClassDef):
+            self.scope.bound.add(node.name.value)
+            for item in [*node.decorators, *node.bases, *node.keywords]:
+                self.walk(item)
+            self._in(_Scope("class", self.scope), [node.body])
+        elif isinstance(node, cst.ListComp | cst.SetComp | cst.GeneratorExp):
+            self._comprehension([node.elt], node.for_in)
+        elif isinstance(node, cst.DictComp):
+            self._comprehension([node.key, node.value], node.for_in)
+        elif isinstance(node, cst.AssignTarget | cst.AnnAssign | cst.For):
+            self._bind(node.target)
+            self.children(node)
+        elif isinstance(node, cst.AugAssign):
+            for name in _target_names(node.target):
+                self.scope.bound.add(name.value)
+                if name.value in self.scope.params:
+                    self.scope.rebound.add(name.value)
+            self.children(node)
+        elif isinstance(node, cst.AsName):
+            self._bind(node.name)
+        elif isinstance(node, cst.NamedExpr):
+            scope = self.scope
+            while scope.kind == "comprehension" and scope.parent is not None:
+                scope = scope.parent
+            for name in _target_names(node.target):
+                self.stores.add(id(name))
+                scope.bound.add(name.value)
+            self.walk(node.value)
+        elif isinstance(node, cst.Global):
+            self.scope.declared_global.update(item.name.value for item in node.names)
+        elif isinstance(node, cst.Nonlocal):
+            self.scope.bound.update(item.name.value for item in node.names)
+        elif isinstance(node, cst.Import | cst.ImportFrom):
+            self._import(node)
+        elif not isinstance(node, cst.Param):
+            self.children(node)
+
+    def _import(self, node: cst.Import | cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            if alias.asname is not None:
+                self._bind(alias.asname.name)
+                continue
+            head: cst.BaseExpression = alias.name
+            if isinstance(node, cst.Import):
+                while isinstance(head, cst.Attribute):
+                    head = head.value
+            if isinstance(head, cst.Name):
+                self.scope.bound.add(head.value)
+
+    def _function(self, node: cst.FunctionDef) -> None:
         self.scope.bound.add(node.name.value)
-        self.stores.add(id(node.name))
         # Decorators, defaults and annotations are evaluated where the def is.
         for decorator in node.decorators:
-            decorator.visit(self)
-        params = node.params
-        every = [*params.posonly_params, *params.params, *params.kwonly_params]
-        for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
-                every.append(star)
+            self.walk(decorator)
+        every = _params(node.params)
         for param in every:
             if param.default is not None:
-                param.default.visit(self)
+                self.walk(param.default)
             if param.annotation is not None:
-                param.annotation.visit(self)
+                self.walk(param.annotation)
         if node.returns is not None:
-            node.returns.visit(self)
-        inner = _Scope("function", self.scope, {p.name.value for p in every})
-        self._visit_in(inner, [node.body])
-        return False
+            self.walk(node.returns)
+        names = {p.name.value for p in every}
+        inner = _Scope("function", self.scope, set(names), params=frozenset(names))
+        if self.first_function is None:
+            self.first_function = inner
+        self._in(inner, [node.body])
 
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        params = node.params
-        every = [*params.posonly_params, *params.params, *params.kwonly_params]
-        for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
-                every.append(star)
-        for param in every:
-            if param.default is not None:
-                param.default.visit(self)
-        inner = _Scope("function", self.scope, {p.name.value for p in every})
-        self._visit_in(inner, [node.body])
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        self.scope.bound.add(node.name.value)
-        self.stores.add(id(node.name))
-        for item in [*node.decorators, *node.bases, *node.keywords]:
-            item.visit(self)
-        self._visit_in(_Scope("class", self.scope), [node.body])
-        return False
-
-    def _comprehension(self, node: cst.CSTNode, parts: list[cst.CSTNode], comp: cst.CompFor) -> bool:
+    def _comprehension(self, parts: list[cst.BaseExpression], comp: cst.CompFor) -> None:
         # The first iterable is evaluated in the enclosing scope.
-        comp.iter.visit(self)
-        inner = _Scope("comprehension", self.scope)
+        self.walk(comp.iter)
         outer = self.scope
-        self.scope = inner
+        self.scope = _Scope("comprehension", outer)
         self._bind(comp.target)
         for condition in comp.ifs:
-            condition.visit(self)
+            self.walk(condition)
         if comp.inner_for_in is not None:
             self._comp_for(comp.inner_for_in)
         for part in parts:
-            part.visit(self)
+            self.walk(part)
         self.scope = outer
-        return False
 
     def _comp_for(self, comp: cst.CompFor) -> None:
-        comp.iter.visit(self)
+        self.walk(comp.iter)
         self._bind(comp.target)
         for condition in comp.ifs:
-            condition.visit(self)
+            self.walk(condition)
         if comp.inner_for_in is not None:
             self._comp_for(comp.inner_for_in)
-
-    def visit_ListComp(self, node: cst.ListComp) -> bool:
-        return self._comprehension(node, [node.elt], node.for_in)
-
-    def visit_SetComp(self, node: cst.SetComp) -> bool:
-        return self._comprehension(node, [node.elt], node.for_in)
-
-    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> bool:
-        return self._comprehension(node, [node.elt], node.for_in)
-
-    def visit_DictComp(self, node: cst.DictComp) -> bool:
-        return self._comprehension(node, [node.key, node.value], node.for_in)
-
-    # -- reads -------------------------------------------------------------------------
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        if isinstance(node.value, cst.Name):
-            self.reads.append((node.value, self.scope, node.attr.value, node))
-            return False
-        node.value.visit(self)
-        return False
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if id(node) not in self.stores:
-            self.reads.append((node, self.scope, None, None))
-
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
-        return False
-
-    def visit_Param(self, node: cst.Param) -> bool:
-        return False
 
 
 def _is_global(name: str, scope: _Scope, global_names: set[str] | None) -> bool:
@@ -236,22 +259,6 @@ class Read:
     name: str
     attr: str | None
     node: cst.Name
-    scope_params: frozenset[str] = frozenset()
-
-
-def global_reads(node: cst.CSTNode, global_names: set[str] | None) -> list[Read]:
-    """Module-level names read in ``node``, in source order, with ``attr`` for ``Name.attr``.
-
-    ``node`` is a module-level statement (a ``def``, ``class`` or assignment), so its own
-    scope is the module's. With ``global_names`` given, only names the module binds count.
-    """
-    collector = _Collector(_Scope("module", None))
-    node.visit(collector)
-    found: list[Read] = []
-    for name, scope, attr, _ in collector.reads:
-        if _is_global(name.value, scope, global_names):
-            found.append(Read(name.value, attr, name))
-    return found
 
 
 @dataclass(frozen=True)
@@ -262,22 +269,41 @@ class LocalRead:
     attr: str
 
 
-def param_attribute_reads(function: cst.FunctionDef) -> list[LocalRead]:
-    """``p.attr`` reads in ``function`` (nested scopes included) where ``p`` is one of its
-    own parameters not rebound in its body."""
+@dataclass
+class Reads:
+    """What one module-level statement reads: module names, and its own parameters'
+    attributes (for a ``def``)."""
+
+    globals: list[Read] = field(default_factory=list)
+    param_attributes: list[LocalRead] = field(default_factory=list)
+
+
+def reads_of(node: cst.CSTNode, global_names: set[str] | None) -> Reads:
+    """The reads of a module-level statement (a ``def``, ``class`` or assignment), in
+    source order: module-level names (only those in ``global_names`` when given), with
+    ``attr`` for ``Name.attr``; and ``p.attr`` reads of a ``def``'s own parameters ``p``
+    (nested scopes included) that its body does not rebind."""
     collector = _Collector(_Scope("module", None))
-    function.visit(collector)
-    found: list[LocalRead] = []
-    params = {p.name.value for p in _all_params(function.params)}
-    for name, scope, attr, _ in collector.reads:
-        if attr is None or name.value not in params:
-            continue
-        owner = _owner(name.value, scope)
-        if owner is not None and owner.kind == "function" and owner.parent is not None and (
-            owner.parent.kind == "module"
+    collector.walk(node)
+    found = Reads()
+    own = collector.first_function
+    for name, scope, attr in collector.reads:
+        if _is_global(name.value, scope, global_names):
+            found.globals.append(Read(name.value, attr, name))
+        elif (
+            attr is not None
+            and own is not None
+            and name.value in own.params
+            and name.value not in own.rebound
+            and _owner(name.value, scope) is own
         ):
-            found.append(LocalRead(name.value, attr))
+            found.param_attributes.append(LocalRead(name.value, attr))
     return found
+
+
+def global_reads(node: cst.CSTNode, global_names: set[str] | None) -> list[Read]:
+    """Module-level names read in ``node`` (see :func:`reads_of`)."""
+    return reads_of(node, global_names).globals
 
 
 def _owner(name: str, scope: _Scope) -> _Scope | None:
@@ -289,14 +315,6 @@ def _owner(name: str, scope: _Scope) -> _Scope | None:
         first = False
         current = current.parent
     return None
-
-
-def _all_params(params: cst.Parameters) -> list[cst.Param]:
-    every = [*params.posonly_params, *params.params, *params.kwonly_params]
-    for star in (params.star_arg, params.star_kwarg):
-        if isinstance(star, cst.Param):
-            every.append(star)
-    return every
 
 
 def module_bindings(module: cst.Module) -> dict[str, int]:
