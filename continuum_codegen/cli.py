@@ -12,7 +12,6 @@ from continuum_codegen.build import BuildReport, build
 from continuum_codegen.errors import CodegenError
 from continuum_codegen.render import relative_posix
 
-
 OldRuns = dict[str, dict[str, int]]
 
 

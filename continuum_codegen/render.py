@@ -18,8 +18,9 @@ from typing import cast
 import jinja2
 import libcst as cst
 
-from continuum_codegen.hashing import SCHEME, Member, WorkflowHash
+from continuum_codegen.hashing import SCHEME, WorkflowHash
 from continuum_codegen.modules import ModuleSource
+from continuum_lint.source.closure import Member
 from continuum_lint.source.scopes import global_reads
 
 _LINE_LIMIT = 100

@@ -19,7 +19,6 @@ from pathlib import Path
 from continuum_lint.model import FunctionInfo, ModuleInfo
 from continuum_lint.source.closure import Edge, Member, edges_of, method_of
 from continuum_lint.source.errors import ModelError
-from continuum_lint.source.prune import prune
 from continuum_lint.source.modules import (
     ModuleCache,
     ModuleSource,
@@ -27,6 +26,7 @@ from continuum_lint.source.modules import (
     package_root,
     parse_source,
 )
+from continuum_lint.source.prune import prune
 
 _NOT_MODULE_LEVEL = frozenset({"param", "local", "closure"})
 

@@ -213,13 +213,13 @@ class Scanner:
         assert src is not None
         roots = []
         for node, kind in roots_in(src):
-            function = info.functions.get(node.name.value)
+            found = info.functions.get(node.name.value)
             member = self.model.member(src, node.name.value, kind)
-            if function is None or member is None:
+            if found is None or member is None:
                 continue
-            self.member_of[id(function)] = member
+            self.member_of[id(found)] = member
             self.roots.append((info.path, member))
-            roots.append(function)
+            roots.append(found)
         return roots
 
     def _module_at(self, file: Path) -> ModuleInfo | None:

@@ -31,8 +31,8 @@ __all__ = [
     "effect_graph",
     "graph_changed",
     "parse_source",
-    "roots_in",
     "root_member",
+    "roots_in",
     "search_roots",
     "workflows_in",
 ]

@@ -150,9 +150,7 @@ def pure_target(
     return None
 
 
-def reached(
-    cache: ModuleCache, src: ModuleSource, name: str, attr: str | None
-) -> Member | None:
+def reached(cache: ModuleCache, src: ModuleSource, name: str, attr: str | None) -> Member | None:
     """The member a module-level read of ``name`` (or ``name.attr``) in ``src`` reaches."""
     func = src.functions.get(name)
     if func is not None:

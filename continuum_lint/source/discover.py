@@ -70,7 +70,7 @@ def kind_of(src: ModuleSource, func: cst.FunctionDef) -> Kind:
         target = decorator_target(src, decorator)
         for kind in ("workflow", "pure", "activity"):
             if is_continuum_api(target, kind):
-                return kind  # type: ignore[return-value]
+                return kind
     return "plain"
 
 

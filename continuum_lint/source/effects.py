@@ -102,10 +102,8 @@ class _Effects(cst.CSTVisitor):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         name = node.name.value
-        if self.stack:
-            qualname = f"{self.stack[-1][0]}.<locals>.{name}"
-        else:
-            qualname = f"{self.prefix}{name}"
+        outer = f"{self.stack[-1][0]}.<locals>." if self.stack else self.prefix
+        qualname = f"{outer}{name}"
         self.stack.append((qualname, _first_line(self.src, node)))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:

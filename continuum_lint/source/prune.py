@@ -64,7 +64,7 @@ def prune(source: str, tree: ast.Module) -> str:
         fresh = set().union(*(_names(body[i]) for i in queue)) - needed
         needed |= fresh
         queue = []
-        for index, statement in enumerate(body):
+        for index in range(len(body)):
             if not kept[index] and bound[index] & fresh:
                 kept[index] = True
                 queue.append(index)

@@ -62,7 +62,6 @@ _SKIPPED_FIELDS = frozenset(
         "rbrace",
         "trailing_whitespace",
         "asynchronous",
-        "semicolon",
     }
 )
 """Fields that only hold layout tokens (whitespace, punctuation, operators)."""
@@ -126,7 +125,7 @@ class _Collector:
                     if isinstance(item, cst.CSTNode):
                         self.walk(item)
 
-    def walk(self, node: cst.CSTNode) -> None:  # noqa: C901 - one dispatch table
+    def walk(self, node: cst.CSTNode) -> None:
         if isinstance(node, cst.Name):
             if id(node) not in self.stores:
                 self.reads.append((node, self.scope, None))
@@ -327,7 +326,7 @@ def module_bindings(module: cst.Module) -> dict[str, int]:
 
     def statements(body: object) -> list[cst.CSTNode]:
         if isinstance(body, cst.IndentedBlock | cst.SimpleStatementSuite):
-            return list(body.body)  # type: ignore[arg-type]
+            return list(body.body)
         return []
 
     def walk(stmts: list[cst.CSTNode]) -> None:

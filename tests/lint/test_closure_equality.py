@@ -53,7 +53,9 @@ def _compare(source_file: Path, module: str, root: Path) -> tuple[int, list[str]
         problems.append(f"{module}: workflows differ: checked {checked} hashed {hashed}")
     for key in set(checked) & set(hashed):
         if checked[key] != hashed[key]:
-            problems.append(f"{key}: checked {sorted(checked[key])} != hashed {sorted(hashed[key])}")
+            problems.append(
+                f"{key}: checked {sorted(checked[key])} != hashed {sorted(hashed[key])}"
+            )
     return len(hashed), problems
 
 

@@ -82,7 +82,8 @@ def test_closure_and_effect_graph_with_command_identities() -> None:
 def test_reads_respect_local_scopes_and_rebound_parameters() -> None:
     source = (
         "import continuum\nX = 1\n\ndef f(p: int, q: int) -> int:\n"
-        "    X = 2\n    q = 3\n    g = lambda X: X\n    return p.real + q.real + X + [Y for Y in (1,)][0]\n"
+        "    X = 2\n    q = 3\n    g = lambda X: X\n"
+        "    return p.real + q.real + X + [Y for Y in (1,)][0]\n"
     )
     src = parse_source("m", Path("m.py"), False, source)
     reads = reads_of(src.functions["f"], set(src.bindings))
