@@ -13,6 +13,7 @@ callable runs once and is journaled, so it is hashed but *journaled*, not checke
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from continuum_lint.source.modules import (
 )
 from continuum_lint.source.prune import prune
 
+_THIRD_PARTY = frozenset({"site-packages", "dist-packages"})
 _NOT_MODULE_LEVEL = frozenset({"param", "local", "closure"})
 
 EdgeKey = tuple[str, str | None]
@@ -62,7 +64,9 @@ class SourceModel:
     """The scanner's view of the model: one libcst parse per checked file, cached."""
 
     def __init__(self) -> None:
-        self.cache = ModuleCache([Path.cwd()])
+        roots = [Path.cwd()]
+        roots += [Path(p) for p in sys.path if p and not _THIRD_PARTY.intersection(Path(p).parts)]
+        self.cache = ModuleCache([r for r in dict.fromkeys(roots) if r.is_dir()])
         self.sources: dict[str, ModuleSource | None] = {}
         self.members: dict[str, Member] = {}
         self._edges: dict[str, dict[EdgeKey, Edge]] = {}

@@ -1,21 +1,24 @@
-"""The scanner core: parse once, walk each workflow/@pure function once, follow calls.
+"""The scanner core: one source model per file, each root walked once, calls followed.
 
-Files that do not mention ``continuum`` together with ``workflow`` or ``pure`` are
-skipped before parsing, so a large tree costs little more than reading it.
+Files that do not mention ``continuum`` together with ``workflow``, ``pure`` or
+``activity`` are skipped before parsing, so a large tree costs little more than reading
+it.
 
-Parsing and name resolution: the scanner reads the standard library's ``ast`` and
-resolves names with its own resolver (:mod:`continuum_lint.names`), not libcst and its
-scope/qualified-name metadata. Measured on ``bench/lint_speed.py``'s corpus, libcst's
-parser alone ran at ~10k lines/s and its metadata passes cut the scanner to ~1.5k
-lines/s, while ``ast.parse`` runs at ~75k lines/s, and flake8 hands its plugins the
-``ast`` tree it already built. The resolver covers what the metadata did (imports and
-``as`` aliases, builtins, shadowing by parameters and locals, nested functions and
-classes, comprehension scopes, ``global``/``nonlocal``) and what it missed (assignment
-aliases, walrus targets in comprehensions bound in the enclosing function, values of
-tracked classes, ``getattr`` with a literal, star imports). Scoping is Python's, not
-flow-sensitive: a name assigned anywhere in a function is local throughout it (libcst
-sent a use that precedes the assignment to the enclosing scope). Columns are reported
-in characters, converted from ``ast``'s UTF-8 offsets.
+What is checked comes from the source model (:mod:`continuum_lint.source`, on libcst),
+the same model ``continuum build`` hashes with: its workflows and ``@pure`` helpers are
+the roots, and a call is followed exactly when it goes through one of the calling
+function's closure edges (:mod:`continuum_lint.follow`), so the closure checked is the
+closure hashed (``tests/lint/test_closure_equality.py``). Before the libcst parse,
+module-level definitions no root can reach by name are blanked (line numbers kept).
+
+How each function is checked is the rules' business: they walk the standard library's
+``ast`` of the same file (flake8 hands its plugins that tree; ``ast.parse`` is an order
+of magnitude faster than libcst's parser) and qualify names with our resolver
+(:mod:`continuum_lint.names`: imports and ``as`` aliases, builtins, shadowing by
+parameters and locals, nested scopes, comprehension scopes, ``global``/``nonlocal``,
+assignment aliases, values of tracked classes, ``getattr`` with a literal, star
+imports). Scoping is Python's, not flow-sensitive. Columns are reported in characters,
+converted from ``ast``'s UTF-8 offsets.
 """
 
 from __future__ import annotations
@@ -353,9 +356,15 @@ class Scanner:
         if callee is not None:
             target = Target(TargetKind.FOLLOW, target.qname or callee.name, function=callee)
         elif target.kind is TargetKind.FOLLOW:
-            # Not in the model's closure (a workflow called as a function, a helper bound
-            # twice): not followed, since the version hash does not cover it either.
-            target = Target(TargetKind.LOCAL, target.qname)
+            # Not in the model's closure, so the version hash does not cover it either:
+            # a workflow called as a function is checked as a root of its own; anything
+            # else (a helper bound twice, a module off the search path) is reported.
+            if target.function is not None and target.function.kind == "workflow":
+                target = Target(TargetKind.LOCAL, target.qname)
+            else:
+                note = "it is defined more than once or its source is off the search path, so "
+                note += "the version hash does not cover it"
+                target = Target(TargetKind.UNTRUSTED, target.qname, note=note)
         self.targets[id(call)] = target
         return target
 

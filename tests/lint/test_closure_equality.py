@@ -139,3 +139,18 @@ def test_over_a_project_with_pure_reexports_constants_and_side_effects(
     assert journaled == {"app.flows:make_id"}
     _, problems = _compare(tmp_path / "app/flows.py", "app.flows", tmp_path)
     assert problems == []
+
+
+def test_a_helper_outside_the_closure_is_reported_not_silently_passed() -> None:
+    source = (
+        "import sys\nimport continuum\n\nif sys.version_info >= (3, 12):\n"
+        "    def helper(x: int) -> int:\n        return x + 1\nelse:\n"
+        "    def helper(x: int) -> int:\n        return x + 2\n\n\n"
+        "@continuum.workflow\ndef flow(x: int) -> int:\n    return helper(x)\n"
+    )
+    scanner = Scanner()
+    (finding,) = scanner.scan_source(source, "twice.py")
+    assert (finding.code, finding.line) == ("CNT213", 14)
+    assert "the version hash does not cover it" in finding.message
+    walked, journaled = scanner.coverage.closure_of("twice:flow", scanner.model)
+    assert (walked, journaled) == ({"twice:flow"}, set())
