@@ -86,7 +86,11 @@ def locate_module(name: str, roots: Sequence[Path]) -> tuple[Path, bool]:
     spec = None
     for depth in range(len(parts)):
         fullname = ".".join(parts[: depth + 1])
-        spec = PathFinder.find_spec(fullname, search)
+        try:
+            spec = PathFinder.find_spec(fullname, search)
+        except (ImportError, KeyError, ValueError, AttributeError) as exc:
+            # Namespace packages look their parent up in sys.modules; we import nothing.
+            raise ModuleNotFound(f"cannot find module {name!r} ({fullname!r}: {exc!r})") from None
         if spec is None:
             raise ModuleNotFound(f"cannot find module {name!r} (no source for {fullname!r})")
         if depth < len(parts) - 1:
