@@ -39,7 +39,7 @@ from continuum_lint.rules import ALL_RULES
 from continuum_lint.rules.base import Context, Rule, Target, TargetKind
 from continuum_lint.rules.workflow_only import activity_findings
 from continuum_lint.source.closure import Edge, Member
-from continuum_lint.source.discover import roots_in
+from continuum_lint.source.discover import kind_of, roots_in
 from continuum_lint.source.errors import ModelError
 from continuum_lint.source.modules import ModuleSource
 from continuum_lint.trust import (
@@ -186,6 +186,8 @@ class Scanner:
                 return [Finding(path, 1, 0, "CNT100", message)]
             src = None
         self.modules[str(Path(path).resolve())] = info
+        if src is not None:
+            _kinds_from(info, src)
         found: dict[tuple[int, int, str], Finding] = {}
         for root in self._roots(info, src):
             root_hop = Hop(root.name, path, root.line, 0)
@@ -495,6 +497,14 @@ class Scanner:
             constant = value.value
             return isinstance(constant, _LITERAL_VALUES) and not isinstance(constant, bool)
         return isinstance(value, _LITERALS)
+
+
+def _kinds_from(info: ModuleInfo, src: ModuleSource) -> None:
+    """Module-level functions take their kind (workflow, pure, activity) from the model."""
+    for name, function in info.functions.items():
+        node = src.functions.get(name)
+        if node is not None:
+            function.kind = kind_of(src, node)
 
 
 def _span(node: ast.AST) -> tuple[int, int, int, int]:
