@@ -144,10 +144,7 @@ class SourceModel:
             member = self.members.get(current)
             if current in seen or member is None:
                 continue
-            if member.is_code:
-                seen.add(current)
-            else:
-                seen.add(current)
+            seen.add(current)
             queue.extend(e.callee.key for e in self.ordered_edges(member))
         return {k for k in seen if self.members[k].is_code}
 
