@@ -294,7 +294,8 @@ def parse_source(
             src.order.setdefault(stmt.name.value, index)
         elif _is_type_checking_block(stmt):
             src.import_statements.append(stmt)
-    src.bindings = module_bindings(tree)
+    declares = b"global" in source if isinstance(source, bytes) else "global" in source
+    src.bindings = module_bindings(tree, declares)
     # Names bound more than once at module level are not frozen copies: import them.
     for table in (src.functions, src.classes, src.constants):
         for key in [k for k in table if src.binding_count(k) != 1]:

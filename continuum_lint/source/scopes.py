@@ -100,6 +100,7 @@ class _Collector:
         self.stores: set[int] = set()
         self.reads: list[tuple[cst.Name, _Scope, str | None]] = []
         self.first_function: _Scope | None = None
+        self.scopes: list[_Scope] = []
 
     def _bind(self, target: cst.CSTNode) -> None:
         for name in _target_names(target):
@@ -109,6 +110,7 @@ class _Collector:
                 self.scope.rebound.add(name.value)
 
     def _in(self, scope: _Scope, nodes: list[cst.CSTNode]) -> None:
+        self.scopes.append(scope)
         outer = self.scope
         self.scope = scope
         for node in nodes:
@@ -316,10 +318,12 @@ def _owner(name: str, scope: _Scope) -> _Scope | None:
     return None
 
 
-def module_bindings(module: cst.Module) -> dict[str, int]:
+def module_bindings(module: cst.Module, declares_globals: bool = True) -> dict[str, int]:
     """How many times each name is bound at module level (in any module-level block,
-    and through ``global`` declarations in functions)."""
+    and through ``global`` declarations in functions: ``global n; n += 1`` binds ``n``
+    again). ``declares_globals=False`` (no ``global`` in the text) skips that search."""
     counts: dict[str, int] = {}
+    definitions: list[cst.CSTNode] = []
 
     def add(name: str) -> None:
         counts[name] = counts.get(name, 0) + 1
@@ -333,6 +337,7 @@ def module_bindings(module: cst.Module) -> dict[str, int]:
         for stmt in stmts:
             if isinstance(stmt, cst.FunctionDef | cst.ClassDef):
                 add(stmt.name.value)
+                definitions.append(stmt)
             elif isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     _small_bindings(small, add)
@@ -360,6 +365,13 @@ def module_bindings(module: cst.Module) -> dict[str, int]:
                     walk(statements(handler.body))
 
     walk(list(module.body))
+    if declares_globals:
+        for definition in definitions:
+            collector = _Collector(_Scope("module", None))
+            collector.walk(definition)
+            for scope in collector.scopes:
+                for name in sorted(scope.declared_global & scope.bound):
+                    add(name)
     return counts
 
 

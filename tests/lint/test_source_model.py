@@ -91,3 +91,14 @@ def test_reads_respect_local_scopes_and_rebound_parameters() -> None:
     module_level = reads_of(src.functions["f"], None)
     assert [r.name for r in module_level.globals] == ["int", "int", "int"]
     assert [(r.name, r.attr) for r in reads.param_attributes] == [("p", "real")]
+
+
+def test_a_constant_rebound_through_global_is_not_a_constant() -> None:
+    source = (
+        "import continuum\nCOUNT = 0\nLIMIT = 5\n\n\ndef bump() -> None:\n"
+        "    global COUNT\n    COUNT += 1\n\n\ndef peek() -> int:\n    global LIMIT\n"
+        "    return LIMIT\n"
+    )
+    src = parse_source("g", Path("g.py"), False, source)
+    assert src.binding_count("COUNT") == 2 and "COUNT" not in src.constants
+    assert src.binding_count("LIMIT") == 1 and "LIMIT" in src.constants
