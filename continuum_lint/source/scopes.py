@@ -80,6 +80,44 @@ def _fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
     return names
 
 
+_SPECIAL: frozenset[type] = frozenset(
+    {
+        cst.Name,
+        cst.Attribute,
+        cst.Arg,
+        cst.FunctionDef,
+        cst.Lambda,
+        cst.ClassDef,
+        cst.ListComp,
+        cst.SetComp,
+        cst.GeneratorExp,
+        cst.DictComp,
+        cst.AssignTarget,
+        cst.AnnAssign,
+        cst.For,
+        cst.AugAssign,
+        cst.AsName,
+        cst.NamedExpr,
+        cst.Global,
+        cst.Nonlocal,
+        cst.Import,
+        cst.ImportFrom,
+        cst.Param,
+    }
+)
+"""Node types :meth:`_Collector.walk` handles itself (the rest: their children)."""
+
+_NODE_TYPES: dict[type, bool] = {}
+
+
+def _is_node(kind: type) -> bool:
+    """``issubclass(kind, CSTNode)``, cached (CSTNode is an ABC: isinstance is slow)."""
+    known = _NODE_TYPES.get(kind)
+    if known is None:
+        known = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
+    return known
+
+
 def _params(params: cst.Parameters) -> list[cst.Param]:
     every = [*params.posonly_params, *params.params, *params.kwonly_params]
     for star in (params.star_arg, params.star_kwarg):
@@ -120,15 +158,18 @@ class _Collector:
     def children(self, node: cst.CSTNode) -> None:
         for name in _fields(type(node)):
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                self.walk(value)
-            elif isinstance(value, list | tuple):
+            kind = type(value)
+            if kind is list or kind is tuple:
                 for item in value:
-                    if isinstance(item, cst.CSTNode):
+                    if _is_node(type(item)):
                         self.walk(item)
+            elif _is_node(kind):
+                self.walk(value)
 
     def walk(self, node: cst.CSTNode) -> None:
-        if isinstance(node, cst.Name):
+        if type(node) not in _SPECIAL:  # most nodes: just their children (no ABC checks)
+            self.children(node)
+        elif isinstance(node, cst.Name):
             if id(node) not in self.stores:
                 self.reads.append((node, self.scope, None))
         elif isinstance(node, cst.Attribute):
