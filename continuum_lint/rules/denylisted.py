@@ -62,11 +62,15 @@ class DenylistedCall(Rule):
             "import time\nimport continuum\n\n@continuum.workflow\ndef flow(x: int) -> float:\n"
             "    return time.time()\n",
             ("CNT101",),
+            expected_fix="import continuum\n\n@continuum.workflow\ndef flow(x: int) -> float:\n"
+            "    return continuum.now().timestamp()\n",
         ),
         Invalid(
             "from datetime import datetime as D\nimport continuum\n\n@continuum.workflow\n"
             "def flow(x: int) -> object:\n    return D.now()\n",
             ("CNT101",),
+            expected_fix="import continuum\n\n@continuum.workflow\n"
+            "def flow(x: int) -> object:\n    return continuum.now().replace(tzinfo=None)\n",
         ),
         Invalid(
             "import datetime\nimport continuum\n\nD = datetime.datetime\n\n@continuum.workflow\n"
@@ -129,6 +133,61 @@ class DenylistedCall(Rule):
             "import random\nimport continuum\n\n@continuum.workflow\ndef flow(x: int) -> object:\n"
             "    return random.Random().random()\n",
             ("CNT202",),
+        ),
+        # The safe fixes of `continuum lint --fix` (continuum_lint.fix), one per form.
+        Invalid(
+            "import datetime as dt\n\nimport continuum\n\n\n@continuum.workflow\n"
+            "def flow(x: int) -> str:\n"
+            "    start = dt.datetime.now(dt.timezone.utc)  # aware, UTC\n"
+            "    return (dt.datetime.utcnow() - start.replace(tzinfo=None)).isoformat()\n",
+            ("CNT101", "CNT101"),
+            expected_fix="import continuum\n\n\n@continuum.workflow\n"
+            "def flow(x: int) -> str:\n"
+            "    start = continuum.now()  # aware, UTC\n"
+            "    return (continuum.now().replace(tzinfo=None) - start.replace(tzinfo=None))"
+            ".isoformat()\n",
+        ),
+        Invalid(
+            "from datetime import date, datetime\nfrom zoneinfo import ZoneInfo\n\n"
+            "from continuum import workflow\n\n\n@workflow\n"
+            "def flow(tz: str) -> str:\n"
+            "    local = datetime.now(ZoneInfo(tz))\n"
+            '    return f"{date.today()} {local:%H:%M}"\n',
+            ("CNT101", "CNT101", "CNT201"),
+            expected_fix="from zoneinfo import ZoneInfo\n\n"
+            "from continuum import workflow\nimport continuum\n\n\n@workflow\n"
+            "def flow(tz: str) -> str:\n"
+            "    local = continuum.now().astimezone(ZoneInfo(tz))\n"
+            '    return f"{continuum.today()} {local:%H:%M}"\n',
+        ),
+        Invalid(
+            "import time\nimport continuum\n\n@continuum.workflow\n"
+            "def flow(delay: float) -> None:\n"
+            "    time.sleep(delay * 2)  # back off\n"
+            "    started = time.monotonic()\n",
+            ("CNT101", "CNT101"),
+            expected_fix="import time\nimport continuum\n\n@continuum.workflow\n"
+            "def flow(delay: float) -> None:\n"
+            "    continuum.sleep(continuum.seconds(delay * 2))  # back off\n"
+            "    started = time.monotonic()\n",
+        ),
+        Invalid(
+            "import random\nimport uuid\n\nimport continuum\n\n\n@continuum.workflow\n"
+            "def flow(x: int) -> str:\n"
+            "    if random.random() < 0.5:\n"
+            "        return str(uuid.uuid4())\n"
+            '    return random.choice(["a", "b"])\n',
+            ("CNT102", "CNT102", "CNT103"),
+            expected_fix="import random\n\nimport continuum\n\n\n@continuum.workflow\n"
+            "def flow(x: int) -> str:\n"
+            "    if continuum.random() < 0.5:\n"
+            "        return str(continuum.uuid4())\n"
+            '    return random.choice(["a", "b"])\n',
+        ),
+        Invalid(
+            "import time\nimport continuum\n\ndef helper() -> float:\n    return time.time()\n\n"
+            "@continuum.workflow\ndef flow(x: int) -> float:\n    return helper()\n",
+            ("CNT101",),
         ),
     )
 

@@ -86,26 +86,53 @@ class SetIteration(Rule):
             "import continuum\n\n@continuum.workflow\ndef flow(xs: list[str]) -> None:\n"
             "    for x in set(xs):\n        continuum.execute(act, x)\n",
             ("CNT216",),
+            expected_fix="import continuum\n\n@continuum.workflow\n"
+            "def flow(xs: list[str]) -> None:\n"
+            "    for x in sorted(set(xs)):\n        continuum.execute(act, x)\n",
         ),
         Invalid(
             "import continuum\n\n@continuum.workflow\ndef flow(xs: set[str]) -> list[str]:\n"
             "    return [x.upper() for x in xs]\n",
             ("CNT216",),
+            expected_fix="import continuum\n\n@continuum.workflow\n"
+            "def flow(xs: set[str]) -> list[str]:\n"
+            "    return [x.upper() for x in sorted(xs)]\n",
         ),
         Invalid(
             "import continuum\n\n@continuum.workflow\ndef flow(xs: list[str]) -> str:\n"
             "    seen = {x for x in xs}\n    return ','.join(seen)\n",
             ("CNT216",),
+            expected_fix="import continuum\n\n@continuum.workflow\n"
+            "def flow(xs: list[str]) -> str:\n"
+            "    seen = {x for x in xs}\n    return ','.join(sorted(seen))\n",
         ),
         Invalid(
             "import continuum\n\n@continuum.workflow\ndef flow(xs: frozenset[int]) -> list[int]:\n"
             "    return list(xs)\n",
             ("CNT216",),
+            expected_fix="import continuum\n\n@continuum.workflow\n"
+            "def flow(xs: frozenset[int]) -> list[int]:\n    return sorted(xs)\n",
         ),
         Invalid(
             "import continuum\n\n@continuum.workflow\ndef flow(xs: set[int]) -> int:\n"
             "    return xs.pop()\n",
             ("CNT216",),
+        ),
+        Invalid(
+            "import continuum\n\n@continuum.workflow\n"
+            "def flow(xs: list[str]) -> list[tuple[int, str]]:\n"
+            "    tags = set(xs) | {'new'}\n"
+            "    for i, tag in enumerate(tags, 1):  # numbered\n"
+            "        continuum.execute(act, i, tag)\n"
+            "    return [(1, t) for t in (tags - {'old'})] + list(zip(range(3), tuple(tags)))\n",
+            ("CNT216", "CNT216", "CNT216"),
+            expected_fix="import continuum\n\n@continuum.workflow\n"
+            "def flow(xs: list[str]) -> list[tuple[int, str]]:\n"
+            "    tags = set(xs) | {'new'}\n"
+            "    for i, tag in enumerate(sorted(tags), 1):  # numbered\n"
+            "        continuum.execute(act, i, tag)\n"
+            "    return [(1, t) for t in sorted(tags - {'old'})] + "
+            "list(zip(range(3), tuple(sorted(tags))))\n",
         ),
     )
 
