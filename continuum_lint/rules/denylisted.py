@@ -56,6 +56,10 @@ class DenylistedCall(Rule):
         "import time\nimport continuum\n\ndef not_a_workflow() -> float:\n    return time.time()\n",
         "import secrets\nimport continuum\n\n@continuum.pure\ndef same(a: str, b: str) -> bool:\n"
         "    return secrets.compare_digest(a, b)\n",
+        "import logging\nimport continuum\n\nlog = logging.getLogger(__name__)\n\n"
+        "@continuum.activity\ndef charge(x: int) -> int:\n    log.info('charging %s', x)\n"
+        "    return x\n\n@continuum.workflow\ndef flow(x: int) -> int:\n"
+        "    continuum.logger.info('charging %s', x)\n    return continuum.execute(charge, x)\n",
     )
     INVALID = (
         Invalid(
@@ -134,6 +138,19 @@ class DenylistedCall(Rule):
             "    return random.Random().random()\n",
             ("CNT202",),
         ),
+        Invalid(
+            "import logging\nimport continuum\n\nlogger = logging.getLogger(__name__)\n\n"
+            "@continuum.workflow\ndef flow(x: int) -> int:\n"
+            "    logging.info('start %s', x)\n    logger.warning('slow')\n"
+            "    logging.getLogger('audit').log(logging.INFO, 'x=%s', x)\n    return x\n",
+            ("CNT220", "CNT220", "CNT220"),
+        ),
+        Invalid(
+            "import logging\nimport continuum\n\n@continuum.pure\n"
+            "def note(log: logging.Logger, x: int) -> int:\n"
+            "    log.debug('x=%s', x)\n    return x\n",
+            ("CNT220",),
+        ),
         # The safe fixes of `continuum lint --fix` (continuum_lint.fix), one per form.
         Invalid(
             "import datetime as dt\n\nimport continuum\n\n\n@continuum.workflow\n"
@@ -198,7 +215,7 @@ class DenylistedCall(Rule):
         entry = target.entry
         qname = target.qname or entry.name
         label = f"{display(qname)}()" if "." in qname else f".{qname}()"
-        ctx.report(node, entry.code, label, IN_WORKFLOW, entry.hint)
+        ctx.report(node, entry.code, label, entry.category.text or IN_WORKFLOW, entry.hint)
 
     def visit_Name(self, ctx: Context, node: ast.Name) -> None:
         self._reference(ctx, node)
@@ -221,6 +238,7 @@ class DenylistedCall(Rule):
         if entry is None or entry.category.when is When.NO_ARGS:
             return
         if entry.category.references:
-            ctx.report(node, entry.code, display(qname), IN_WORKFLOW, entry.hint)
+            text = entry.category.text or IN_WORKFLOW
+            ctx.report(node, entry.code, display(qname), text, entry.hint)
         else:
             ctx.report(node, entry.code, display(qname), _AS_VALUE, entry.hint)
