@@ -70,7 +70,9 @@ def schedule_meeting(meeting: Meeting) -> str:
         if name == "decline":
             break
         accepted.add(who)
-    if len(accepted) < len(meeting.attendees):
+    missing = sorted(a.lower() for a in set(meeting.attendees) - accepted)
+    if missing:
+        continuum.logger.info("no answer from %s", ", ".join(missing))
         continuum.execute(release_hold, hold_id)
         return "not scheduled"
     return slot.start.isoformat()
