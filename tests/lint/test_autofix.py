@@ -4,6 +4,7 @@ fixed codes, comments kept, nothing outside workflow/@pure code touched)."""
 
 from __future__ import annotations
 
+import ast
 from collections import Counter
 
 import pytest
@@ -15,6 +16,7 @@ from continuum_lint.fix.catalog import REWRITES, SET_REWRITES, Rewrite
 from continuum_lint.fix.files import fix_text
 from continuum_lint.rules import ALL_RULES
 from continuum_lint.rules.base import Invalid
+from tests.lint.corpus import Case, all_cases
 
 INVALID = [
     pytest.param(invalid, id=f"{rule.NAME}-invalid-{i}")
@@ -273,3 +275,18 @@ def test_findings_of_other_files_are_ignored() -> None:
     )
     findings = scan_source(source, "other.py")
     assert fix_source(source, findings, "case.py").source == source
+
+
+GENERATED = all_cases()
+
+
+@pytest.mark.parametrize("case", GENERATED, ids=[c.id for c in GENERATED])
+def test_fixing_any_corpus_case_is_safe_idempotent_and_removes_what_it_fixed(case: Case) -> None:
+    result = fix_text(case.source, "case.py", Config())
+    ast.parse(result.after)
+    before = Counter(f.code for f in result.found)
+    fixed = Counter(f.code for f in result.fixed)
+    after = Counter(f.code for f in result.remaining)
+    assert after == before - fixed, "a fix removes exactly its findings and adds none"
+    assert set(fixed) <= FIXABLE_CODES
+    assert fix_text(result.after, "case.py", Config()).after == result.after
