@@ -136,13 +136,28 @@ def lint(
         _summarize_fixes(fixes, written=False)
         _echo_findings(findings, output_format, err=True)
     else:
+        unwritten = _write_all(fixes) if fix else []
         if fix:
-            for file_fix in fixes:
-                file_fix.write()
-            _summarize_fixes(fixes, written=True)
+            _summarize_fixes([f for f in fixes if f not in unwritten], written=True)
         _echo_findings(findings, output_format)
+        if unwritten:
+            raise SystemExit(1)
     if any(f.severity == "error" for f in findings):
         raise SystemExit(1)
+
+
+def _write_all(fixes: list[FileFix]) -> list[FileFix]:
+    """Write every changed file; report (not raise) the ones that cannot be written."""
+    failed: list[FileFix] = []
+    for file_fix in fixes:
+        try:
+            file_fix.write()
+        except OSError as exc:
+            click.echo(
+                f"could not write the fix to {file_fix.path}: {exc}; left as it was", err=True
+            )
+            failed.append(file_fix)
+    return failed
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from continuum.cli.main import cli
@@ -154,3 +155,20 @@ def test_continuum_lint_entry_point_fixes_too(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["lint", "--fix", str(path)])
     assert result.exit_code == 0, result.output
     assert path.read_text(encoding="utf-8") == FIXED
+
+
+def test_a_file_that_cannot_be_written_is_reported_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, "flows.py", FLOWS)
+
+    def refuse(self: Path, data: bytes) -> int:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    # The process runs as root in CI, where file modes do not stop a write.
+    monkeypatch.setattr(Path, "write_bytes", refuse)
+    result = CliRunner().invoke(lint, ["--fix", str(path)])
+    assert result.exit_code == 1
+    assert f"could not write the fix to {path}: [Errno 13] Permission denied" in result.stderr
+    assert "Traceback" not in result.output
+    assert path.read_text(encoding="utf-8") == FLOWS
