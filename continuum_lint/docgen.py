@@ -54,6 +54,11 @@ untrusted_call_severity = "warn"       # or "error": CNT213 becomes CNT113
 denylist = [{ name = "myapp.clock.now", code = "CNT101", hint = "use continuum.now()" }]
 ```
 
+The scanner reads the nearest `pyproject.toml` at or above each file that has a
+`[tool.continuum]` table (`--config FILE` names one), the same lookup `continuum build`,
+the CLI and the workers' version registry use. A file that does not parse, or a value of
+the wrong kind, stops with one line naming the file and the key.
+
 ## Helper modules: the three ways to be trusted
 
 A call from workflow code into another module must go to code the scanner has checked
