@@ -37,6 +37,8 @@ class Category:
     fix: str = ""
     hints: dict[str, str] = field(default_factory=dict)
     """Per-name hint overrides."""
+    text: str = ""
+    """What is wrong, when not "is nondeterministic in workflow code"."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,11 @@ def _each(module: str, *names: str) -> tuple[str, ...]:
 
 
 _ACTIVITY = "move it into an activity and call it with continuum.execute(...)"
+_LOG_LEVELS = ("debug", "info", "warning", "warn", "error", "exception", "critical", "fatal")
+
+FACTORY_TYPES: dict[str, str] = {"logging.getLogger": "logging.Logger"}
+"""Calls whose result the resolver follows as an instance of a type: after
+``log = logging.getLogger(__name__)``, ``log.info`` resolves to ``logging.Logger.info``."""
 
 CATEGORIES: tuple[Category, ...] = (
     Category(
@@ -203,6 +210,25 @@ CATEGORIES: tuple[Category, ...] = (
         references=True,
         bad='print("charged", order.id)',
         fix="continuum.execute(log_event, order.id)  # or drop it",
+    ),
+    Category(
+        code="CNT220",
+        title="logging calls (repeat on every replay)",
+        hint="use continuum.logger (silent while replaying, tagged with the run)",
+        names=(
+            *_each("logging", *_LOG_LEVELS, "log"),
+            *_each("logging.Logger", *_LOG_LEVELS, "log"),
+        ),
+        text="logs again each time the workflow is replayed",
+        bad=(
+            "import logging\n\nlog = logging.getLogger(__name__)\n\n\n@continuum.workflow\n"
+            "def charge_flow(order_id: str) -> None:\n"
+            '    log.info("charging %s", order_id)'
+        ),
+        fix=(
+            "@continuum.workflow\ndef charge_flow(order_id: str) -> None:\n"
+            '    continuum.logger.info("charging %s", order_id)'
+        ),
     ),
     Category(
         code="CNT105",

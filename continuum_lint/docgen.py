@@ -9,6 +9,8 @@ import sys
 
 from continuum_lint.denylist import CATEGORIES, METHOD_CATEGORIES, Category, When
 from continuum_lint.findings import severity_of
+from continuum_lint.fix import FIXABLE_CODES
+from continuum_lint.fix.catalog import REWRITES, SET_REWRITES
 from continuum_lint.rules import ALL_RULES
 from continuum_lint.rules.base import CodeDoc
 from continuum_lint.trust import STDLIB_TRUSTED, WORKFLOW_API
@@ -35,7 +37,8 @@ flows.py:20 → total_of at flows.py:22 → time.time() at flows.py:12); use con
 
 - **flake8**: the plugin is registered as `CNT`; run `flake8 --select CNT`.
 - **`continuum lint PATH...`**: the same scanner without flake8. `--format json` for
-  machines; the exit status is 1 when an error remains. For ruff users, add
+  machines; the exit status is 1 when an error remains. `--fix` rewrites what has a
+  safe fix and `--diff` previews it (see Autofix below). For ruff users, add
   `lint.external = ["CNT"]` to the ruff config so ruff keeps `# noqa: CNT...` comments.
 - **pre-commit**: `- repo: <this repository>` with `hooks: [{id: continuum-lint}]`.
 - Suppress one finding with `# noqa: CNT101` (or a bare `# noqa`) on the reported line.
@@ -50,6 +53,11 @@ trusted_modules = ["myapp.money"]      # helper modules workflows may call unche
 untrusted_call_severity = "warn"       # or "error": CNT213 becomes CNT113
 denylist = [{ name = "myapp.clock.now", code = "CNT101", hint = "use continuum.now()" }]
 ```
+
+The scanner reads the nearest `pyproject.toml` at or above each file that has a
+`[tool.continuum]` table (`--config FILE` names one), the same lookup `continuum build`,
+the CLI and the workers' version registry use. A file that does not parse, or a value of
+the wrong kind, stops with one line naming the file and the key.
 
 ## Helper modules: the three ways to be trusted
 
@@ -81,6 +89,8 @@ def _doc_section(doc: CodeDoc, rule_name: str) -> str:
     out += f"{'. ' + doc.why if doc.why else ''}\n\n"
     out += "Flagged:\n\n" + _code_block(doc.bad, f"flagged {doc.code}")
     out += "\nFix:\n\n" + _code_block(doc.fix, f"fix {doc.code}")
+    if doc.code in FIXABLE_CODES:
+        out += "\n`continuum lint --fix` rewrites the forms listed under Autofix.\n"
     return out + "\n"
 
 
@@ -117,6 +127,56 @@ swallow the suspend the same way.
 """
 
 
+_AUTOFIX = """## Autofix: `--fix` and `--diff`
+
+```
+continuum lint --diff flows/      # print the rewrite as a unified diff; write nothing
+continuum lint --fix flows/       # rewrite the files, then report what is left
+python -m continuum_lint --fix flows/
+```
+
+`--fix` rewrites the findings that have an exact deterministic equivalent and reports
+every other finding as usual; the exit status follows the findings left (1 while an error
+remains). `--diff` prints the same rewrite as a unified diff (`git apply` takes it) and
+reports the findings it would leave on stderr, at their places in the files as they are.
+
+The rewrite is made with libcst at the positions the scanner reports, so it reaches
+exactly the code the scanner checks, through import aliases
+(`from datetime import datetime as D; D.now()` is fixed too), and nothing else:
+
+- only code inside a `@continuum.workflow` or `@continuum.pure` function is rewritten.
+  A finding in a plain same-module helper is reported, not fixed: the helper may also
+  run outside workflows (in an activity, a script), where `continuum.now()` raises;
+- comments and formatting are kept; a rewrite that would drop a comment is not made;
+- `import continuum` is added when missing; an import of `time`, `datetime`, `random`
+  or `uuid` that the rewrite left unused is removed (not in `__init__.py`, not when the
+  name is listed in `__all__`); other imports stay;
+- a name the scanner resolved through an assignment (`D = datetime.datetime`), a star
+  import or `getattr` is reported, not fixed; so is a call whose `continuum` or `sorted`
+  means something else at that spot;
+- fixing twice changes nothing the second time, and a fixed file lints clean for the
+  codes fixed (both are tested on every example below and in the rules).
+
+"""
+
+
+def _autofix_section() -> str:
+    out = [_AUTOFIX, "| code | in workflow code | becomes | note |\n|---|---|---|---|\n"]
+    for rewrite in REWRITES:
+        after = rewrite.after
+        out.append(f"| {rewrite.code} | `{rewrite.before}` | `{after}` | {rewrite.note} |\n")
+    for before, after in SET_REWRITES:
+        out.append(f"| CNT216 | `{before}` | `{after}` | |\n")
+    out.append(
+        "\n`x` is the argument as written; `tags` is a set or frozenset, whose elements must"
+        " compare with each other for `sorted` (sort with a `key=` by hand otherwise)."
+        " Everything else (`random.choice`, `uuid.uuid1`, `time.monotonic`, `tags.pop()`,"
+        " ...) needs a decision only the author can make; the message's hint says what"
+        " to do.\n\n"
+    )
+    return "".join(out)
+
+
 def render() -> str:
     """The whole guide as Markdown."""
     out = [_INTRO]
@@ -124,6 +184,7 @@ def render() -> str:
     out.append("`continuum.side_effect(fn)` is where a nondeterministic call belongs: ")
     out.append("its argument is not checked, because it runs once and is journaled.\n\n")
     out.append(_FINALLY)
+    out.append(_autofix_section())
     out.append("## Codes\n\n| code | severity | what |\n|---|---|---|\n")
     docs = sorted(
         ((doc, rule.NAME) for rule in ALL_RULES for doc in rule.CODES), key=lambda d: d[0].code

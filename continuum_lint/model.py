@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from continuum_lint.denylist import Denylist
+from continuum_lint.denylist import FACTORY_TYPES, Denylist
 from continuum_lint.names import Binding, BindingKind, NameTable, builtin_name
 from continuum_lint.trust import (
     CLIENT_TYPES,
@@ -33,6 +33,7 @@ FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 TRACKED_TYPES: frozenset[str] = frozenset(
     {f"continuum.{name}" for name in CLIENT_TYPES}
     | {"pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath"}
+    | set(FACTORY_TYPES.values())
 )
 """Classes whose instances the resolver follows through variables (``c = Client()``)."""
 
@@ -222,7 +223,7 @@ class ModuleInfo:
             return None
         if func in TRACKED_TYPES:
             return func
-        return None
+        return FACTORY_TYPES.get(func) if func else None
 
     def _resolve_star(self, name: str) -> str | None:
         for module in self.star_modules:

@@ -116,6 +116,7 @@ STDLIB_TRUSTED: frozenset[str] = frozenset(
         "html",
         "contextlib.suppress",
         "pathlib",
+        "logging.getLogger",
         "secrets.compare_digest",
         "pydantic",
         "continuum",

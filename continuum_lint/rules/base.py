@@ -36,10 +36,15 @@ class CodeDoc:
 
 @dataclass(frozen=True)
 class Invalid:
-    """A source that must produce exactly ``codes`` (in any order, with repeats)."""
+    """A source that must produce exactly ``codes`` (in any order, with repeats).
+
+    ``expected_fix`` is the source after ``continuum lint --fix`` when a safe fix exists;
+    ``None`` means the fixer must leave the source unchanged.
+    """
 
     source: str
     codes: tuple[str, ...]
+    expected_fix: str | None = None
 
 
 class TargetKind(Enum):

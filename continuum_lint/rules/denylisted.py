@@ -56,17 +56,25 @@ class DenylistedCall(Rule):
         "import time\nimport continuum\n\ndef not_a_workflow() -> float:\n    return time.time()\n",
         "import secrets\nimport continuum\n\n@continuum.pure\ndef same(a: str, b: str) -> bool:\n"
         "    return secrets.compare_digest(a, b)\n",
+        "import logging\nimport continuum\n\nlog = logging.getLogger(__name__)\n\n"
+        "@continuum.activity\ndef charge(x: int) -> int:\n    log.info('charging %s', x)\n"
+        "    return x\n\n@continuum.workflow\ndef flow(x: int) -> int:\n"
+        "    continuum.logger.info('charging %s', x)\n    return continuum.execute(charge, x)\n",
     )
     INVALID = (
         Invalid(
             "import time\nimport continuum\n\n@continuum.workflow\ndef flow(x: int) -> float:\n"
             "    return time.time()\n",
             ("CNT101",),
+            expected_fix="import continuum\n\n@continuum.workflow\ndef flow(x: int) -> float:\n"
+            "    return continuum.now().timestamp()\n",
         ),
         Invalid(
             "from datetime import datetime as D\nimport continuum\n\n@continuum.workflow\n"
             "def flow(x: int) -> object:\n    return D.now()\n",
             ("CNT101",),
+            expected_fix="import continuum\n\n@continuum.workflow\n"
+            "def flow(x: int) -> object:\n    return continuum.now().replace(tzinfo=None)\n",
         ),
         Invalid(
             "import datetime\nimport continuum\n\nD = datetime.datetime\n\n@continuum.workflow\n"
@@ -130,6 +138,74 @@ class DenylistedCall(Rule):
             "    return random.Random().random()\n",
             ("CNT202",),
         ),
+        Invalid(
+            "import logging\nimport continuum\n\nlogger = logging.getLogger(__name__)\n\n"
+            "@continuum.workflow\ndef flow(x: int) -> int:\n"
+            "    logging.info('start %s', x)\n    logger.warning('slow')\n"
+            "    logging.getLogger('audit').log(logging.INFO, 'x=%s', x)\n    return x\n",
+            ("CNT220", "CNT220", "CNT220"),
+        ),
+        Invalid(
+            "import logging\nimport continuum\n\n@continuum.pure\n"
+            "def note(log: logging.Logger, x: int) -> int:\n"
+            "    log.debug('x=%s', x)\n    return x\n",
+            ("CNT220",),
+        ),
+        # The safe fixes of `continuum lint --fix` (continuum_lint.fix), one per form.
+        Invalid(
+            "import datetime as dt\n\nimport continuum\n\n\n@continuum.workflow\n"
+            "def flow(x: int) -> str:\n"
+            "    start = dt.datetime.now(dt.timezone.utc)  # aware, UTC\n"
+            "    return (dt.datetime.utcnow() - start.replace(tzinfo=None)).isoformat()\n",
+            ("CNT101", "CNT101"),
+            expected_fix="import continuum\n\n\n@continuum.workflow\n"
+            "def flow(x: int) -> str:\n"
+            "    start = continuum.now()  # aware, UTC\n"
+            "    return (continuum.now().replace(tzinfo=None) - start.replace(tzinfo=None))"
+            ".isoformat()\n",
+        ),
+        Invalid(
+            "from datetime import date, datetime\nfrom zoneinfo import ZoneInfo\n\n"
+            "from continuum import workflow\n\n\n@workflow\n"
+            "def flow(tz: str) -> str:\n"
+            "    local = datetime.now(ZoneInfo(tz))\n"
+            '    return f"{date.today()} {local:%H:%M}"\n',
+            ("CNT101", "CNT101", "CNT201"),
+            expected_fix="from zoneinfo import ZoneInfo\n\n"
+            "from continuum import workflow\nimport continuum\n\n\n@workflow\n"
+            "def flow(tz: str) -> str:\n"
+            "    local = continuum.now().astimezone(ZoneInfo(tz))\n"
+            '    return f"{continuum.today()} {local:%H:%M}"\n',
+        ),
+        Invalid(
+            "import time\nimport continuum\n\n@continuum.workflow\n"
+            "def flow(delay: float) -> None:\n"
+            "    time.sleep(delay * 2)  # back off\n"
+            "    started = time.monotonic()\n",
+            ("CNT101", "CNT101"),
+            expected_fix="import time\nimport continuum\n\n@continuum.workflow\n"
+            "def flow(delay: float) -> None:\n"
+            "    continuum.sleep(continuum.seconds(delay * 2))  # back off\n"
+            "    started = time.monotonic()\n",
+        ),
+        Invalid(
+            "import random\nimport uuid\n\nimport continuum\n\n\n@continuum.workflow\n"
+            "def flow(x: int) -> str:\n"
+            "    if random.random() < 0.5:\n"
+            "        return str(uuid.uuid4())\n"
+            '    return random.choice(["a", "b"])\n',
+            ("CNT102", "CNT102", "CNT103"),
+            expected_fix="import random\n\nimport continuum\n\n\n@continuum.workflow\n"
+            "def flow(x: int) -> str:\n"
+            "    if continuum.random() < 0.5:\n"
+            "        return str(continuum.uuid4())\n"
+            '    return random.choice(["a", "b"])\n',
+        ),
+        Invalid(
+            "import time\nimport continuum\n\ndef helper() -> float:\n    return time.time()\n\n"
+            "@continuum.workflow\ndef flow(x: int) -> float:\n    return helper()\n",
+            ("CNT101",),
+        ),
     )
 
     def visit_Call(self, ctx: Context, node: ast.Call) -> None:
@@ -139,7 +215,7 @@ class DenylistedCall(Rule):
         entry = target.entry
         qname = target.qname or entry.name
         label = f"{display(qname)}()" if "." in qname else f".{qname}()"
-        ctx.report(node, entry.code, label, IN_WORKFLOW, entry.hint)
+        ctx.report(node, entry.code, label, entry.category.text or IN_WORKFLOW, entry.hint)
 
     def visit_Name(self, ctx: Context, node: ast.Name) -> None:
         self._reference(ctx, node)
@@ -162,6 +238,7 @@ class DenylistedCall(Rule):
         if entry is None or entry.category.when is When.NO_ARGS:
             return
         if entry.category.references:
-            ctx.report(node, entry.code, display(qname), IN_WORKFLOW, entry.hint)
+            text = entry.category.text or IN_WORKFLOW
+            ctx.report(node, entry.code, display(qname), text, entry.hint)
         else:
             ctx.report(node, entry.code, display(qname), _AS_VALUE, entry.hint)
