@@ -287,6 +287,8 @@ def _is_global(name: str, scope: _Scope, global_names: set[str] | None) -> bool:
     while current is not None:
         if name in current.declared_global:
             break
+        if current.kind == "module":
+            break  # bound at module level (the statement's own def, say): a global
         if name in current.bound and (current.kind != "class" or first):
             return False
         first = False

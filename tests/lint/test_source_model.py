@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import libcst
+
 from continuum_lint.source.closure import closure, root_member
 from continuum_lint.source.discover import roots_in, workflows_in
 from continuum_lint.source.effects import effect_graph
@@ -102,3 +104,11 @@ def test_a_constant_rebound_through_global_is_not_a_constant() -> None:
     src = parse_source("g", Path("g.py"), False, source)
     assert src.binding_count("COUNT") == 2 and "COUNT" not in src.constants
     assert src.binding_count("LIMIT") == 1 and "LIMIT" in src.constants
+
+
+def test_a_recursive_helper_reads_its_own_module_level_name() -> None:
+    module = libcst.parse_module(
+        "def walk(node):\n    for child in node:\n        walk(child)\n    visit(node)\n"
+    )
+    names = [read.name for read in reads_of(module.body[0], {"walk", "visit"}).globals]
+    assert names == ["walk", "visit"]
