@@ -102,3 +102,12 @@ def test_a_constant_rebound_through_global_is_not_a_constant() -> None:
     src = parse_source("g", Path("g.py"), False, source)
     assert src.binding_count("COUNT") == 2 and "COUNT" not in src.constants
     assert src.binding_count("LIMIT") == 1 and "LIMIT" in src.constants
+
+
+def test_a_recursive_helper_reads_itself_from_module_scope() -> None:
+    source = (
+        "import continuum\n\n\ndef walk(n: int) -> int:\n    return 0 if n == 0 else walk(n - 1)\n\n\n"
+        "@continuum.workflow\ndef flow(n: int) -> int:\n    return walk(n)\n"
+    )
+    src = parse_source("r", Path("r.py"), False, source)
+    assert [r.name for r in reads_of(src.functions["walk"], set(src.bindings)).globals] == ["walk"]
