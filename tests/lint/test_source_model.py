@@ -106,7 +106,8 @@ def test_a_constant_rebound_through_global_is_not_a_constant() -> None:
 
 def test_a_recursive_helper_reads_itself_from_module_scope() -> None:
     source = (
-        "import continuum\n\n\ndef walk(n: int) -> int:\n    return 0 if n == 0 else walk(n - 1)\n\n\n"
+        "import continuum\n\n\ndef walk(n: int) -> int:\n"
+        "    return 0 if n == 0 else walk(n - 1)\n\n\n"
         "@continuum.workflow\ndef flow(n: int) -> int:\n    return walk(n)\n"
     )
     src = parse_source("r", Path("r.py"), False, source)
