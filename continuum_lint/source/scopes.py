@@ -284,11 +284,9 @@ class _Collector:
 def _is_global(name: str, scope: _Scope, global_names: set[str] | None) -> bool:
     current: _Scope | None = scope
     first = True
-    while current is not None:
+    while current is not None and current.kind != "module":
         if name in current.declared_global:
             break
-        if current.kind == "module":
-            break  # bound at module level (the statement's own def, say): a global
         if name in current.bound and (current.kind != "class" or first):
             return False
         first = False

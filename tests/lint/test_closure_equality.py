@@ -94,6 +94,20 @@ def test_over_the_examples() -> None:
     assert problems == []
 
 
+def test_over_the_clean_workflow_corpus() -> None:
+    corpus = ROOT / "tests/lint/clean_corpus"
+    workflows = 0
+    problems: list[str] = []
+    for path in sorted(corpus.glob("*.py")):
+        if path.stem == "__init__":
+            continue
+        count, found = _compare(path, f"tests.lint.clean_corpus.{path.stem}", ROOT)
+        workflows += count
+        problems.extend(found)
+    assert workflows >= 30
+    assert problems == []
+
+
 PROJECT = {
     "app/__init__.py": "",
     "app/helpers.py": (

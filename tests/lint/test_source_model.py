@@ -5,8 +5,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import libcst
-
 from continuum_lint.source.closure import closure, root_member
 from continuum_lint.source.discover import roots_in, workflows_in
 from continuum_lint.source.effects import effect_graph
@@ -106,9 +104,11 @@ def test_a_constant_rebound_through_global_is_not_a_constant() -> None:
     assert src.binding_count("LIMIT") == 1 and "LIMIT" in src.constants
 
 
-def test_a_recursive_helper_reads_its_own_module_level_name() -> None:
-    module = libcst.parse_module(
-        "def walk(node):\n    for child in node:\n        walk(child)\n    visit(node)\n"
+def test_a_recursive_helper_reads_itself_from_module_scope() -> None:
+    source = (
+        "import continuum\n\n\ndef walk(n: int) -> int:\n"
+        "    return 0 if n == 0 else walk(n - 1)\n\n\n"
+        "@continuum.workflow\ndef flow(n: int) -> int:\n    return walk(n)\n"
     )
-    names = [read.name for read in reads_of(module.body[0], {"walk", "visit"}).globals]
-    assert names == ["walk", "visit"]
+    src = parse_source("r", Path("r.py"), False, source)
+    assert [r.name for r in reads_of(src.functions["walk"], set(src.bindings)).globals] == ["walk"]
