@@ -285,7 +285,9 @@ def _is_global(name: str, scope: _Scope, global_names: set[str] | None) -> bool:
     current: _Scope | None = scope
     first = True
     while current is not None:
-        if name in current.declared_global:
+        if name in current.declared_global or current.kind == "module":
+            # The statement's own module-level bindings (a def's name, read by a
+            # recursive call) are module-level names like any other.
             break
         if current.kind == "module":
             break  # bound at module level (the statement's own def, say): a global
