@@ -126,3 +126,12 @@ def test_a_recursive_same_module_helper_is_followed_not_reported_as_untrusted() 
     assert scan_source(source.format(clock="1.0"), "recursive.py") == []
     findings = scan_source(source.format(clock="time.time()"), "recursive.py")
     assert [(f.code, f.line) for f in findings] == [("CNT101", 6)]
+
+
+def test_workflow_calling_methods_of_its_input_runs(env: WorkflowEnvironment) -> None:
+    flows = _load("subscription_renewal")
+    run_id = env.start(flows.renew, flows.Plan(customer="c1", price_cents=1000))
+    env.inject_signal(run_id, "cancel", None)
+    assert env.result(run_id) == "inv-c1-500"
+    basket = flows.Basket(customer="c1", line_cents=[250, 750])
+    assert env.result(env.start(flows.charge_basket, basket)) == "inv-c1-1000"
