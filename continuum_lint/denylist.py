@@ -66,7 +66,12 @@ def _each(module: str, *names: str) -> tuple[str, ...]:
 _ACTIVITY = "move it into an activity and call it with continuum.execute(...)"
 _LOG_LEVELS = ("debug", "info", "warning", "warn", "error", "exception", "critical", "fatal")
 
-FACTORY_TYPES: dict[str, str] = {"logging.getLogger": "logging.Logger"}
+FACTORY_TYPES: dict[str, str] = {
+    "logging.getLogger": "logging.Logger",
+    "logging.Logger.getChild": "logging.Logger",
+    "structlog.get_logger": "structlog.BoundLogger",
+    "structlog.getLogger": "structlog.BoundLogger",
+}
 """Calls whose result the resolver follows as an instance of a type: after
 ``log = logging.getLogger(__name__)``, ``log.info`` resolves to ``logging.Logger.info``."""
 
@@ -218,6 +223,8 @@ CATEGORIES: tuple[Category, ...] = (
         names=(
             *_each("logging", *_LOG_LEVELS, "log"),
             *_each("logging.Logger", *_LOG_LEVELS, "log"),
+            *_each("loguru.logger", *_LOG_LEVELS, "log", "trace", "success"),
+            *_each("structlog.BoundLogger", *_LOG_LEVELS, "log", "msg"),
         ),
         text="logs again each time the workflow is replayed",
         bad=(

@@ -146,6 +146,14 @@ class DenylistedCall(Rule):
             ("CNT220", "CNT220", "CNT220"),
         ),
         Invalid(
+            "import logging\nimport continuum\nfrom loguru import logger\nimport structlog\n\n"
+            "log = logging.getLogger(__name__)\nslog = structlog.get_logger()\n\n"
+            "@continuum.workflow\ndef flow(x: int) -> int:\n"
+            "    if log.isEnabledFor(logging.DEBUG):\n        log.getChild('x').debug('d')\n"
+            "    logger.info('loguru')\n    slog.info('event', x=x)\n    return x\n",
+            ("CNT220", "CNT220", "CNT220"),
+        ),
+        Invalid(
             "import logging\nimport continuum\n\n@continuum.pure\n"
             "def note(log: logging.Logger, x: int) -> int:\n"
             "    log.debug('x=%s', x)\n    return x\n",

@@ -18,6 +18,7 @@ import pytest
 import continuum
 from continuum import days
 from continuum.testing import WorkflowEnvironment
+from continuum_lint import scan_source
 from continuum_lint.cli import fix_paths, lint_paths
 
 CORPUS = Path(__file__).parent / "clean_corpus"
@@ -110,3 +111,27 @@ def test_dsl_program_runs(env: WorkflowEnvironment) -> None:
     )
     variables = env.result(env.start(flows.interpret, program))
     assert variables["R"] == "BA" and variables["C"] == "ABcd"
+
+
+def test_a_recursive_same_module_helper_is_followed_not_reported_as_untrusted() -> None:
+    # Found by the corpus (dsl_interpreter.run_sequence): the source model did not see a
+    # def's read of its own name as a module-level read, so the recursive call had no
+    # closure edge and was reported CNT213.
+    source = (
+        "import time\nimport continuum\n\n\n"
+        "def depth(n: int) -> float:\n"
+        "    return 0.0 if n == 0 else depth(n - 1) + {clock}\n\n\n"
+        "@continuum.workflow\ndef flow(n: int) -> float:\n    return depth(n)\n"
+    )
+    assert scan_source(source.format(clock="1.0"), "recursive.py") == []
+    findings = scan_source(source.format(clock="time.time()"), "recursive.py")
+    assert [(f.code, f.line) for f in findings] == [("CNT101", 6)]
+
+
+def test_workflow_calling_methods_of_its_input_runs(env: WorkflowEnvironment) -> None:
+    flows = _load("subscription_renewal")
+    run_id = env.start(flows.renew, flows.Plan(customer="c1", price_cents=1000))
+    env.inject_signal(run_id, "cancel", None)
+    assert env.result(run_id) == "inv-c1-500"
+    basket = flows.Basket(customer="c1", line_cents=[250, 750])
+    assert env.result(env.start(flows.charge_basket, basket)) == "inv-c1-1000"
