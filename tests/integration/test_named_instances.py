@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -20,6 +21,7 @@ import pytest
 import continuum
 from continuum import instance as instances
 from continuum.db.admin import clone_database, drop_database
+from continuum.definitions.versions import VersionRegistry
 from continuum.errors import ConfigurationError
 
 
@@ -123,3 +125,25 @@ def test_a_name_cannot_be_bound_to_two_databases_at_once(pg_dsn: str, second_dsn
     # Closed, the name is free for another database.
     with continuum.Client(second_dsn, instance="orders") as again:
         assert again.query().runs == []
+
+
+@dataclass(frozen=True)
+class _Binding:
+    """Not a Client: only what a worker takes from one (``continuum.instance.Binding``)."""
+
+    instance_name: str
+    dsn: str
+    versions: VersionRegistry
+
+
+def test_a_worker_needs_only_a_binding_not_a_client(pg_dsn: str) -> None:
+    binding = _Binding("bare-worker", pg_dsn, VersionRegistry())
+    worker = continuum.Worker(binding, workflows=[billing_flow], poll_interval=0.2)
+    with continuum.Client(pg_dsn, instance="bare-client") as client, worker:
+        run_id = client.start(billing_flow, "order-7")
+        client.signal(run_id, "go", "ok")
+        assert client.result(run_id, timeout=30) == "billed order-7 (ok)"
+    # The worker ran under the binding's instance name, on the binding's database.
+    assert worker.instance_name == "bare-worker"
+    assert worker.id.split("/")[2] == "bare-worker"
+    assert _events(pg_dsn, run_id)[-1] == "run_completed"
