@@ -17,6 +17,7 @@ from continuum.journal.protocol import Journal
 from continuum.journal.records import Lease
 from continuum.runtime.crashpoints import crash_point
 from continuum.runtime.snapshotter import Snapshotter
+from continuum.runtime.sticky import ParkedRun, StickyCache, hard_cancelled, resumable
 
 Resolver = Callable[[str, str], Workflow[Any, Any] | None]
 """``(workflow name, version hash) -> definition`` or ``None`` if this node lacks it."""
@@ -53,6 +54,7 @@ class RunDriver:
         current_version: Callable[[str], str | None] | None = None,
         commit: Committer | None = None,
         snapshotter: Snapshotter | None = None,
+        sticky: StickyCache | None = None,
     ) -> None:
         self.journal = journal
         self.resolver = resolver
@@ -65,6 +67,7 @@ class RunDriver:
         self.current_version = current_version
         self.commit = commit or self._commit
         self.snapshotter = snapshotter
+        self.sticky = sticky if sticky is not None and sticky.enabled else None
 
     def _commit(self, lease: Lease, result: ActivationResult, successor: str | None) -> None:
         self.journal.commit_activation(lease, result, successor_version=successor)
@@ -101,20 +104,35 @@ class RunDriver:
                 {"run_id": run_id, "workflow": lease.workflow, "version_hash": lease.version_hash},
             )
             return "unknown_version"
+        parked: ParkedRun | None = None
         try:
-            inp = loaded if loaded is not None else self.journal.load_activation(lease)
-            inp.instance = self.instance
-            if inp.snapshot_skipped is not None:
-                self._emit(
-                    "snapshot.skipped",
-                    {"run_id": run_id, "workflow": flow.name, "reason": inp.snapshot_skipped},
-                )
-            result = activate(flow, inp, self.host)
-            successor = None
-            if result.outcome.kind == "continued" and self.current_version is not None:
-                successor = self.current_version(flow.name)
-            self.commit(lease, result, successor)
-            crash_point("after_journal_append")
+            try:
+                inp = loaded if loaded is not None else self.journal.load_activation(lease)
+                inp.instance = self.instance
+                parked, inp, result = self._run(flow, lease, inp)
+                if inp.snapshot_skipped is not None:
+                    self._emit(
+                        "snapshot.skipped",
+                        {"run_id": run_id, "workflow": flow.name, "reason": inp.snapshot_skipped},
+                    )
+                successor = None
+                if result.outcome.kind == "continued" and self.current_version is not None:
+                    successor = self.current_version(flow.name)
+                if parked is not None and not parked.ended:
+                    # Parked before the commit, as it will stand after it: the tasks the
+                    # commit leases to this worker may finish (and take it) at once.
+                    assert self.sticky is not None
+                    parked.advance(result)
+                    self.sticky.put(parked)
+                self.commit(lease, result, successor)
+                if parked is not None:
+                    parked.settle(True)
+                crash_point("after_journal_append")
+            except BaseException:
+                if parked is not None:
+                    parked.settle(False)  # not committed: the next activation goes cold
+                    parked.close()
+                raise
         except Fenced as exc:
             _log.info("activation of %s fenced: %s", run_id, exc)
             self._emit("run.fenced", {"run_id": run_id})
@@ -141,8 +159,42 @@ class RunDriver:
         if self.on_commit is not None:
             self.on_commit(run_id, result)
         if self.snapshotter is not None:
-            self.snapshotter.after_commit(flow, inp, result)
+            if parked is None or parked.ended:
+                self.snapshotter.after_commit(flow, inp, result)
+            elif self.snapshotter.threshold(flow) is not None and self.snapshotter.after_commit(
+                flow, parked.history_input(inp, result), result
+            ):
+                parked.snapshot_seq = parked.last_seq
         return kind
+
+    def _run(
+        self, flow: Workflow[Any, Any], lease: Lease, inp: ActivationInput
+    ) -> tuple[ParkedRun | None, ActivationInput, ActivationResult]:
+        """One activation: the run's parked workflow resumed when it can be (sticky),
+        else cold (load if needed, then replay). Returns the parked run, if any, that
+        produced the result (it is kept only if the result commits)."""
+        sticky = self.sticky
+        if sticky is None:
+            if inp.history_after:
+                inp = self.journal.load_activation(lease)
+                inp.instance = self.instance
+            return None, inp, activate(flow, inp, self.host)
+        parked = sticky.take(lease.run_id)
+        if parked is not None and resumable(parked, flow, inp):
+            sticky.hits += 1
+            cancelled = hard_cancelled(inp)
+            if cancelled is not None:
+                parked.close()
+                return None, inp, cancelled
+            return parked, inp, parked.resume(inp)
+        sticky.misses += 1
+        if parked is not None:
+            parked.close()
+        if inp.history_after:
+            inp = self.journal.load_activation(lease)
+            inp.instance = self.instance
+        parked = ParkedRun(flow, inp, self.host)
+        return parked, inp, parked.start()
 
     def _emit(self, event: str, meta: dict[str, Any]) -> None:
         telemetry.emit(event, meta, instance=self.instance)

@@ -133,7 +133,11 @@ class PostgresJournal(TaskJournal):
         def claim(cur: Cursor) -> list[tuple[Lease, ActivationInput]]:
             leases = runs.claim_due_runs(cur, owner, limit, self.lease_ttl)
             loaded = activations.load_activations(
-                cur, leases, max_child_depth=self.max_child_depth, instance=self.instance
+                cur,
+                leases,
+                max_child_depth=self.max_child_depth,
+                instance=self.instance,
+                known=self.sticky_hint,
             )
             # Every claimed run is leased to us under this transaction: all are loaded.
             return [(lease, loaded[lease.run_id]) for lease in leases]
@@ -152,7 +156,11 @@ class PostgresJournal(TaskJournal):
             if lease is None:
                 return None
             inp = activations.load_activation(
-                cur, lease, max_child_depth=self.max_child_depth, instance=self.instance
+                cur,
+                lease,
+                max_child_depth=self.max_child_depth,
+                instance=self.instance,
+                known=self.sticky_hint,
             )
             return lease, inp
 

@@ -133,7 +133,11 @@ class TaskJournal(JournalBase):
             if run_lease is None:
                 return done, None, None
             inp = activations.load_activation(
-                cur, run_lease, max_child_depth=self.max_child_depth, instance=self.instance
+                cur,
+                run_lease,
+                max_child_depth=self.max_child_depth,
+                instance=self.instance,
+                known=self.sticky_hint,
             )
             return done, run_lease, inp
 
@@ -165,6 +169,7 @@ class TaskJournal(JournalBase):
                 ttl=self.lease_ttl,
                 max_child_depth=self.max_child_depth,
                 instance=self.instance,
+                known=self.sticky_hint,
             ),
         )
 
