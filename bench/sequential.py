@@ -172,9 +172,7 @@ def main() -> None:
         out["server"] = server_settings(dsn)
         for mode in modes:
             out[mode] = [
-                run_one(dsn, flows[mode], n, postmaster)
-                for n in counts
-                for _ in range(args.repeat)
+                run_one(dsn, flows[mode], n, postmaster) for n in counts for _ in range(args.repeat)
             ]
     out["targets"] = {
         "builtin_ms_per_step_at_1000": 1.0,

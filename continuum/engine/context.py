@@ -33,6 +33,7 @@ from continuum.engine.types import (
 )
 from continuum.errors import Cancelled, ReplayDriftError, SuspendLeakError, WorkflowContextError
 
+
 class Parker(Protocol):
     """Where a sticky activation parks its workflow (see :mod:`continuum.runtime.sticky`)."""
 

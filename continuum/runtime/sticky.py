@@ -201,9 +201,7 @@ class StickyCache:
                 evicted.append(old)
             self._runs[parked.run_id] = parked
             self._bytes += parked.bytes
-            while self._runs and (
-                len(self._runs) > self.max_runs or self._bytes > self.max_bytes
-            ):
+            while self._runs and (len(self._runs) > self.max_runs or self._bytes > self.max_bytes):
                 _, victim = self._runs.popitem(last=False)
                 self._bytes -= victim.bytes
                 evicted.append(victim)
