@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +28,20 @@ Committer = Callable[[Lease, ActivationResult, str | None], None]
 ``journal.commit_activation``)."""
 
 UNKNOWN_VERSION_BACKOFF = timedelta(seconds=30)
+
+
+@dataclass(slots=True)
+class Step:
+    """One activation run and not yet committed (see :meth:`RunDriver.begin`)."""
+
+    lease: Lease
+    flow: Workflow[Any, Any]
+    inp: ActivationInput
+    result: ActivationResult
+    successor: str | None
+    parked: ParkedRun | None
+    started_ns: int
+
 
 _log = logging.getLogger("continuum.runtime")
 
@@ -94,10 +109,25 @@ class RunDriver:
         :meth:`activate_run` does. Storage errors (e.g. a lost connection) propagate:
         the caller decides how to resume the run.
         """
+        step = self.begin(lease, loaded)
+        return step if isinstance(step, str) else self.complete(step)
+
+    def begin(
+        self, lease: Lease, loaded: ActivationInput | None = None, *, parked_only: bool = False
+    ) -> Step | str:
+        """Everything before the commit: resolve, load, run the activation.
+
+        Returns the :class:`Step` to commit, or ``"unknown_version"`` / ``"fenced"``.
+        With ``parked_only`` (a caller that writes the step inside a transaction of its
+        own) only a parked run resumed from memory is activated; anything else returns
+        ``"cold"`` and leaves the run untouched.
+        """
         run_id = lease.run_id
         started_ns = time.time_ns()
         flow = self.resolver(lease.workflow, lease.version_hash)
         if flow is None:
+            if parked_only:
+                return "cold"
             self.journal.release_run(lease, self.unknown_version_backoff)
             self._emit(
                 "run.unknown_version",
@@ -106,37 +136,69 @@ class RunDriver:
             return "unknown_version"
         parked: ParkedRun | None = None
         try:
-            try:
-                inp = loaded if loaded is not None else self.journal.load_activation(lease)
-                inp.instance = self.instance
-                parked, inp, result = self._run(flow, lease, inp)
-                if inp.snapshot_skipped is not None:
-                    self._emit(
-                        "snapshot.skipped",
-                        {"run_id": run_id, "workflow": flow.name, "reason": inp.snapshot_skipped},
-                    )
-                successor = None
-                if result.outcome.kind == "continued" and self.current_version is not None:
-                    successor = self.current_version(flow.name)
-                if parked is not None and not parked.ended:
-                    # Parked before the commit, as it will stand after it: the tasks the
-                    # commit leases to this worker may finish (and take it) at once.
-                    assert self.sticky is not None
-                    parked.advance(result)
-                    self.sticky.put(parked)
-                self.commit(lease, result, successor)
-                if parked is not None:
-                    parked.settle(True)
-                crash_point("after_journal_append")
-            except BaseException:
-                if parked is not None:
-                    parked.settle(False)  # not committed: the next activation goes cold
-                    parked.close()
-                raise
+            inp = loaded if loaded is not None else self.journal.load_activation(lease)
+            inp.instance = self.instance
+            ran = self._run(flow, lease, inp, parked_only)
+            if ran is None:
+                return "cold"
+            parked, inp, result = ran
+            if inp.snapshot_skipped is not None:
+                self._emit(
+                    "snapshot.skipped",
+                    {"run_id": run_id, "workflow": flow.name, "reason": inp.snapshot_skipped},
+                )
+            successor = None
+            if result.outcome.kind == "continued" and self.current_version is not None:
+                successor = self.current_version(flow.name)
+            if parked is not None and not parked.ended:
+                # Parked before the commit, as it will stand after it: the tasks the
+                # commit leases to this worker may finish (and take it) at once.
+                assert self.sticky is not None
+                parked.advance(result)
+                self.sticky.put(parked)
         except Fenced as exc:
+            if parked is not None:
+                parked.settle(False)
+                parked.close()
             _log.info("activation of %s fenced: %s", run_id, exc)
             self._emit("run.fenced", {"run_id": run_id})
             return "fenced"
+        except BaseException:
+            if parked is not None:
+                parked.settle(False)
+                parked.close()
+            raise
+        return Step(lease, flow, inp, result, successor, parked, started_ns)
+
+    def complete(self, step: Step) -> str:
+        """Commit ``step`` through the driver's committer, then :meth:`end` it."""
+        try:
+            self.commit(step.lease, step.result, step.successor)
+        except Fenced as exc:
+            self.abort(step)
+            _log.info("activation of %s fenced: %s", step.lease.run_id, exc)
+            self._emit("run.fenced", {"run_id": step.lease.run_id})
+            return "fenced"
+        except BaseException:
+            self.abort(step)
+            raise
+        return self.end(step)
+
+    def abort(self, step: Step) -> None:
+        """``step`` was not committed: its parked run (if any) is dropped (cold next)."""
+        if step.parked is not None:
+            step.parked.settle(False)
+            step.parked.close()
+
+    def end(self, step: Step) -> str:
+        """Everything after ``step`` committed: telemetry, callbacks, snapshots."""
+        parked, inp, result, flow = step.parked, step.inp, step.result, step.flow
+        run_id = step.lease.run_id
+        if parked is not None:
+            parked.settle(True)
+        crash_point("after_journal_append")
+        if parked is not None and parked.ended:
+            parked.close()
         if inp.last_seq == 0:
             self._emit("run.started", {"run_id": run_id, "workflow": flow.name})
         for event, extra in result.telemetry:
@@ -147,7 +209,7 @@ class RunDriver:
             "workflow": flow.name,
             # For tracing bridges (continuum.otel): when this attempt began, and the
             # trace its run was started in.
-            "attempt_started_ns": started_ns,
+            "attempt_started_ns": step.started_ns,
             "resumed_at_seq": inp.last_seq,
             "trace_context": inp.trace_context,
         }
@@ -168,13 +230,16 @@ class RunDriver:
         return kind
 
     def _run(
-        self, flow: Workflow[Any, Any], lease: Lease, inp: ActivationInput
-    ) -> tuple[ParkedRun | None, ActivationInput, ActivationResult]:
+        self, flow: Workflow[Any, Any], lease: Lease, inp: ActivationInput, parked_only: bool
+    ) -> tuple[ParkedRun | None, ActivationInput, ActivationResult] | None:
         """One activation: the run's parked workflow resumed when it can be (sticky),
         else cold (load if needed, then replay). Returns the parked run, if any, that
-        produced the result (it is kept only if the result commits)."""
+        produced the result (it is kept only if the result commits); ``None`` when
+        ``parked_only`` and the run is not parked here."""
         sticky = self.sticky
         if sticky is None:
+            if parked_only:
+                return None
             if inp.history_after:
                 inp = self.journal.load_activation(lease)
                 inp.instance = self.instance
@@ -187,9 +252,11 @@ class RunDriver:
                 parked.close()
                 return None, inp, cancelled
             return parked, inp, parked.resume(inp)
-        sticky.misses += 1
         if parked is not None:
             parked.close()
+        if parked_only:
+            return None
+        sticky.misses += 1
         if inp.history_after:
             inp = self.journal.load_activation(lease)
             inp.instance = self.instance

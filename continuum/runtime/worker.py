@@ -46,6 +46,7 @@ from continuum.runtime.activities import ActivityDispatcher
 from continuum.runtime.dispatcher import RunDispatcher
 from continuum.runtime.driver import RunDriver
 from continuum.runtime.executor import ExternalExecutor
+from continuum.runtime.fused import FusedSteps
 from continuum.runtime.group_commit import GroupCommitter, batchable
 from continuum.runtime.lease import DEFAULT_RENEW_S, DEFAULT_TTL_S, LeaseHeartbeater
 from continuum.runtime.liveness import GRACE_S, HEARTBEAT_S, Liveness, Reaper, new_worker_id
@@ -292,6 +293,10 @@ class Worker:
             runs=self.runs,
             executor=executor,
         )
+        if self.sticky.enabled and executor is None:
+            self.activities.fused = FusedSteps(
+                journal, self.driver, self.sticky, self.activities, self.id
+            )
         self.timers = TimerWheel(inst, self.runs.poke, on_schedule_due=self._schedule_due)
         self.schedules = ScheduleFirer(journal, self.timers, self._current_version)
         self.queues = QueueAdmitter(journal)
