@@ -223,7 +223,7 @@ class RunDriver:
         if self.snapshotter is not None:
             if parked is None or parked.ended:
                 self.snapshotter.after_commit(flow, inp, result)
-            elif self.snapshotter.threshold(flow) is not None and self.snapshotter.after_commit(
+            elif parked.keep_history and self.snapshotter.after_commit(
                 flow, parked.history_input(inp, result), result
             ):
                 parked.snapshot_seq = parked.last_seq
@@ -260,7 +260,8 @@ class RunDriver:
         if inp.history_after:
             inp = self.journal.load_activation(lease)
             inp.instance = self.instance
-        parked = ParkedRun(flow, inp, self.host)
+        snapshots = self.snapshotter is not None and self.snapshotter.threshold(flow) is not None
+        parked = ParkedRun(flow, inp, self.host, keep_history=snapshots)
         return parked, inp, parked.start()
 
     def _emit(self, event: str, meta: dict[str, Any]) -> None:

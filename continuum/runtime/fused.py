@@ -47,7 +47,14 @@ class FusingJournal(Protocol):
     ) -> tuple[TaskFinish, Lease | None, ActivationInput | None, _Stepped | None]: ...
 
     def write_activation(
-        self, cur: Cursor, lease: Lease, result: Any, *, task_owner: str, max_tasks: int
+        self,
+        cur: Cursor,
+        lease: Lease,
+        result: Any,
+        *,
+        task_owner: str,
+        max_tasks: int,
+        loaded: ActivationInput | None = None,
     ) -> list[TaskLease]: ...
 
 
@@ -123,6 +130,7 @@ class FusedSteps:
                     begun.result,
                     task_owner=self.owner,
                     max_tasks=stepped.reserved,
+                    loaded=begun.inp,
                 )
             return stepped
 

@@ -48,7 +48,7 @@ _EVICTED = "evicted from the sticky cache"
 _BASE_BYTES = 64 * 1024  # a parked thread's stack and the replay state, roughly
 SETTLE_WAIT_S = 5.0
 """How long taking a parked run waits for the commit of the activation that parked it."""
-_EVENT_BYTES = 1024  # one event held in memory (decoded), roughly
+_EVENT_BYTES = 512  # one event held in memory (decoded), roughly
 
 
 @dataclass(slots=True)
@@ -62,18 +62,24 @@ class ParkedRun:
     """One workflow function running on its own thread, parked at its current wait."""
 
     def __init__(
-        self, flow: Workflow[Any, Any], inp: ActivationInput, host: ActivationHost | None
+        self,
+        flow: Workflow[Any, Any],
+        inp: ActivationInput,
+        host: ActivationHost | None,
+        *,
+        keep_history: bool = False,
     ) -> None:
         self.flow = flow
         self.run_id = inp.run_id
         self.version_hash = inp.version_hash
         self.generation = inp.generation
         self.last_seq = inp.last_seq
-        # The history as replay holds it (for snapshots): the loaded events, then every
-        # event this run committed since.
-        self.history = list(inp.events)
+        # The history as replay holds it, for snapshots (only when the workflow takes
+        # them): the loaded events, then every event this run committed since.
+        self.keep_history = keep_history
+        self.history = list(inp.events) if keep_history else []
         self.snapshot_seq = inp.snapshot_seq
-        self.bytes = _BASE_BYTES + _EVENT_BYTES * len(self.history)
+        self.bytes = _BASE_BYTES + _EVENT_BYTES * len(inp.events)
         self.ended = False
         self._settled = threading.Event()
         self._committed = False
@@ -102,7 +108,9 @@ class ParkedRun:
         self._committed = False
         if result.new_events:
             self.last_seq = result.new_events[-1].seq
-            self.history.extend(result.new_events)
+            if self.keep_history:
+                self.history.extend(result.new_events)
+            # The replay state grows with the history too (its resolutions), if slower.
             self.bytes += _EVENT_BYTES * len(result.new_events)
 
     def settle(self, committed: bool) -> None:

@@ -73,7 +73,7 @@ def load_activations(
         }
         for run in fetch_all(cur, sql("activations", "load_activations"), params):
             events, snapshot_seq, skipped = _history(cur, run)
-            out[run["id"]] = _input(run, events, max_child_depth, instance)
+            out[run["id"]] = input_of(run, events, max_child_depth, instance)
             out[run["id"]].snapshot_seq = snapshot_seq
             out[run["id"]].snapshot_skipped = skipped
     if warm:
@@ -83,13 +83,13 @@ def load_activations(
             "after": [parked[x.run_id][0] for x in warm],
         }
         for run in fetch_all(cur, sql("activations", "load_activation_deltas"), params):
-            inp = _input(run, _events(run["events"]), max_child_depth, instance)
+            inp = input_of(run, events_of(run["events"]), max_child_depth, instance)
             inp.history_after = max(int(run["after"]), 1)
             out[run["id"]] = inp
     return out
 
 
-def _input(
+def input_of(
     run: dict[str, Any], events: list[Event], max_child_depth: int, instance: str
 ) -> ActivationInput:
     signals = [MailboxSignal(int(i), name, payload) for i, name, payload in run["signals"] or ()]
@@ -127,7 +127,7 @@ def _input(
     )
 
 
-def _events(rows: Any) -> list[Event]:
+def events_of(rows: Any) -> list[Event]:
     return [
         Event(seq, kind, command=command, ref_seq=ref_seq, data=data)
         for seq, kind, command, ref_seq, data in rows or ()
@@ -144,13 +144,13 @@ def _history(cur: Cursor, run: dict[str, Any]) -> tuple[list[Event], int, str | 
     if run["unknown_format"] is not None:
         skipped = f"unknown format_version {run['unknown_format']}"
     if run["snapshot_seq"] is None:
-        return _events(run["events"]), 0, skipped
+        return events_of(run["events"]), 0, skipped
     try:
         prefix = snapshot.decode(run["snapshot"], run["snapshot_format"], run["snapshot_seq"])
     except snapshot.SnapshotUnusable as exc:
         full = fetch_one(cur, sql("activations", "full_history"), (run["id"],))
-        return _events(full["events"] if full else None), 0, exc.reason
-    return prefix + _events(run["events"]), run["snapshot_seq"], skipped
+        return events_of(full["events"] if full else None), 0, exc.reason
+    return prefix + events_of(run["events"]), run["snapshot_seq"], skipped
 
 
 def load_activation(

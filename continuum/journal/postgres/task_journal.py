@@ -11,6 +11,7 @@ from continuum.engine.types import ActivationInput, ActivationResult
 from continuum.journal.postgres import (
     activations,
     batch_tasks,
+    sticky_step,
     tasks,
 )
 from continuum.journal.postgres.base import JournalBase
@@ -159,6 +160,19 @@ class TaskJournal(JournalBase):
         activation, written by ``step`` through :meth:`write_activation` (a sticky
         worker resumes the run from memory: one transaction per step)."""
         payload = tasks.prepare_finish(lease, True, result, None)
+        known = self.sticky_hint(lease.run_id) if self.sticky_hint is not None else None
+        if known is not None and lease.idempotency_key is None:
+            return sticky_step.finish_and_step(
+                self._pool,
+                lease,
+                owner,
+                payload or "null",
+                after=known[0],
+                ttl=self.lease_ttl,
+                max_child_depth=self.max_child_depth,
+                instance=self.instance,
+                step=step,
+            )
 
         def finish(cur: Cursor) -> Stepped[S]:
             done, run_lease = tasks.finish_task(
@@ -185,11 +199,28 @@ class TaskJournal(JournalBase):
         *,
         task_owner: str,
         max_tasks: int,
+        loaded: ActivationInput | None = None,
     ) -> list[TaskLease]:
         """:meth:`commit_activation_leasing` in the caller's open transaction (only for a
-        suspended outcome: it never takes a parent's lock, so it never has to retry)."""
+        suspended outcome: it never takes a parent's lock, so it never has to retry).
+
+        ``loaded``: the input the activation ran on, read in this transaction after it
+        claimed the run (its row locked since): the common shape is then written without
+        re-reading the row (see :mod:`~continuum.journal.postgres.sticky_step`)."""
         if result.outcome.kind != "suspended":
             raise ValueError("write_activation writes suspended activations only")
+        if loaded is not None:
+            fast = sticky_step.write_fast(
+                cur,
+                lease,
+                loaded,
+                result,
+                task_owner=task_owner,
+                max_tasks=max_tasks,
+                task_ttl=self.task_lease_ttl,
+            )
+            if fast is not None:
+                return fast
         return activations.commit_activation(
             cur,
             lease,
