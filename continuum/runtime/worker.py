@@ -394,6 +394,7 @@ class Worker:
                     successor_version=successor,
                     task_owner=self.id,
                     max_tasks=reserved,
+                    notify_timers=False,
                 )
             )
         except BaseException:
@@ -405,6 +406,9 @@ class Worker:
             self.activities.poke()
 
     def _committed(self, run_id: str, result: ActivationResult) -> None:
+        if result.new_timers:
+            # Announced to this worker's wheel only (no NOTIFY: see commit_activation_leasing).
+            self.timers.armed()
         if result.new_children or result.outcome.kind == "continued":
             self.runs.poke()
         if self.retention_s is not None and result.outcome.kind != "suspended":

@@ -312,6 +312,7 @@ def commit_activation(
     task_owner: str | None = None,
     lease_tasks: int = 0,
     task_ttl: timedelta = timedelta(seconds=30),
+    notify_timers: bool = True,
 ) -> list[TaskLease]:
     """Apply one activation in the caller's transaction; :class:`Fenced` if the lease is lost.
 
@@ -343,7 +344,8 @@ def commit_activation(
             cur.execute(sql("activations", "notify"), ("continuum_task_ready", run_id))
     if prepared.timers is not None:
         cur.execute(sql("activations", "insert_timers"), (run_id, prepared.timers))
-        cur.execute(sql("activations", "notify"), ("continuum_timer_armed", run_id))
+        if notify_timers:
+            cur.execute(sql("activations", "notify"), ("continuum_timer_armed", run_id))
     if prepared.fired:
         cur.execute(sql("activations", "fire_timers"), (run_id, prepared.fired))
     if prepared.consumed is not None:

@@ -236,10 +236,15 @@ class PostgresJournal(TaskJournal):
         successor_version: str | None = None,
         task_owner: str | None = None,
         max_tasks: int = 0,
+        notify_timers: bool = True,
     ) -> list[TaskLease]:
         """:meth:`commit_activation`, inserting up to ``max_tasks`` of the new activity tasks
         already leased to ``task_owner`` (attempt 1, as a claim would), in the same
-        transaction; returns those task leases for the caller to run."""
+        transaction; returns those task leases for the caller to run.
+
+        ``notify_timers=False``: new timers are not announced (``continuum_timer_armed``);
+        the caller's own timer wheel is woken in-process, and other workers find the run
+        by its ``next_wakeup_at`` on their poll (a NOTIFY serialises committers)."""
         prepared = activations.prepare(result)
         version = successor_version or self.successor_version
         return self._run_retrying(
@@ -253,6 +258,7 @@ class PostgresJournal(TaskJournal):
                 task_owner=task_owner,
                 lease_tasks=max_tasks,
                 task_ttl=self.task_lease_ttl,
+                notify_timers=notify_timers,
             )
         )
 

@@ -231,6 +231,7 @@ class TaskJournal(JournalBase):
             task_owner=task_owner,
             lease_tasks=max_tasks,
             task_ttl=self.task_lease_ttl,
+            notify_timers=False,
         )
 
     def finish_tasks(
