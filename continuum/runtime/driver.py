@@ -251,7 +251,7 @@ class RunDriver:
             if cancelled is not None:
                 parked.close()
                 return None, inp, cancelled
-            return parked, inp, parked.resume(inp)
+            return parked, inp, parked.resume(inp, in_transaction=parked_only)
         if parked is not None:
             parked.close()
         if parked_only:

@@ -119,6 +119,12 @@ class FusedSteps:
             begun = self.driver.begin(run_lease, inp, parked_only=True)
             if not isinstance(begun, Step):
                 return None
+            if begun.parked is not None and begun.parked.refused_local:
+                # Whatever the workflow made of it (LOCAL_IN_TRANSACTION, or a failure if
+                # it swallowed the stop), nothing is written: the run is activated again
+                # the ordinary way, after this commit, and runs its local activity there.
+                self.driver.abort(begun)
+                return None
             stepped = _Stepped(begun, None)
             held.append(stepped)
             if begun.result.outcome.kind == "suspended":

@@ -32,19 +32,33 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from queue import SimpleQueue
 from typing import Any
 
 from continuum.definitions.workflow import Workflow
 from continuum.engine.activation import activate
+from continuum.engine.context import current_context_or_none
 from continuum.engine.control import Suspend
-from continuum.engine.types import ActivationHost, ActivationInput, ActivationResult, Outcome
+from continuum.engine.types import (
+    ActivationHost,
+    ActivationInput,
+    ActivationResult,
+    LocalOutcome,
+    Outcome,
+)
 
 _log = logging.getLogger("continuum.runtime.sticky")
 
 DEFAULT_MAX_RUNS = 256
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 _EVICTED = "evicted from the sticky cache"
+LOCAL_IN_TRANSACTION = "a local activity, not run inside a one-transaction step"
+"""How a parked run resumed inside a transaction (:mod:`continuum.runtime.fused`) ends
+when it reaches a ``local=True`` activity: the step is abandoned (nothing of it is
+written) and the run is activated again the ordinary way, where the activity runs with
+no transaction open (a long one would hold the run's row lock, or outlive the session's
+``idle_in_transaction_session_timeout`` and run twice)."""
 _BASE_BYTES = 64 * 1024  # a parked thread's stack and the replay state, roughly
 SETTLE_WAIT_S = 5.0
 """How long taking a parked run waits for the commit of the activation that parked it."""
@@ -83,7 +97,9 @@ class ParkedRun:
         self.ended = False
         self._settled = threading.Event()
         self._committed = False
-        self._host = host
+        self._host = _Guarded(host, self) if host is not None else None
+        self.in_transaction = False  # resumed inside a fused step: no local activities
+        self.refused_local = False  # ... and one was reached: the step is abandoned
         self._inbox: SimpleQueue[ActivationInput | None] = SimpleQueue()
         self._outbox: SimpleQueue[_Reply] = SimpleQueue()
         self._first = inp
@@ -97,10 +113,17 @@ class ParkedRun:
         thread.start()
         return self._wait()
 
-    def resume(self, inp: ActivationInput) -> ActivationResult:
-        """Continue the parked workflow with the next activation's input."""
+    def resume(self, inp: ActivationInput, *, in_transaction: bool = False) -> ActivationResult:
+        """Continue the parked workflow with the next activation's input.
+
+        ``in_transaction``: the caller holds a transaction open meanwhile; reaching a
+        local activity then ends the run's parking (:data:`LOCAL_IN_TRANSACTION`)."""
+        self.in_transaction = in_transaction
         self._inbox.put(inp)
-        return self._wait()
+        try:
+            return self._wait()
+        finally:
+            self.in_transaction = False
 
     def advance(self, result: ActivationResult) -> None:
         """Stand where ``result`` leaves the run, pending its commit (:meth:`settle`)."""
@@ -237,6 +260,38 @@ class StickyCache:
                 "parked": len(self._runs),
                 "bytes": self._bytes,
             }
+
+
+class _Guarded:
+    """The activation host of a parked run: refuses local activities inside a fused step."""
+
+    def __init__(self, host: ActivationHost, parked: ParkedRun) -> None:
+        self.host = host
+        self.parked = parked
+
+    def run_local_activity(
+        self,
+        activity: str,
+        args: dict[str, Any],
+        *,
+        idempotency_key: str | None,
+        max_attempts: int | None,
+        timeout: timedelta | None,
+    ) -> LocalOutcome:
+        if self.parked.in_transaction:
+            self.parked.refused_local = True
+            stop = Suspend(LOCAL_IN_TRANSACTION)
+            ctx = current_context_or_none()
+            if ctx is not None:
+                ctx.suspended = stop  # effects in `finally:` unwind too, as on a suspend
+            raise stop
+        return self.host.run_local_activity(
+            activity,
+            args,
+            idempotency_key=idempotency_key,
+            max_attempts=max_attempts,
+            timeout=timeout,
+        )
 
 
 def resumable(parked: ParkedRun, flow: Workflow[Any, Any], inp: ActivationInput) -> bool:

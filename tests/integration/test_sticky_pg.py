@@ -77,6 +77,24 @@ def program(ops: list[list[Any]]) -> list[Any]:
     return out
 
 
+LOCAL_CALLS: list[int] = []
+
+
+@continuum.activity(name="tests.sticky_pg.counted_local", local=True)
+def counted_local(n: int) -> int:
+    LOCAL_CALLS.append(n)
+    return n + 100
+
+
+@continuum.workflow(name="tests.sticky_pg.mixed")
+def mixed(n: int) -> list[int]:
+    out = []
+    for k in range(n):
+        out.append(continuum.execute(double, k))
+        out.append(continuum.execute(counted_local, k))
+    return out
+
+
 _VOLATILE = {"run_id", "correlation_id", "signal_id", "fire_at", "timeout_at", "traceback"}
 
 
@@ -152,3 +170,18 @@ def test_a_long_sequential_run_is_resumed_from_memory(client: Client) -> None:
 def test_worker_rejects_a_negative_sticky_cache_size(client: Client) -> None:
     with pytest.raises(ConfigurationError, match="sticky_runs"):
         Worker(client, workflows=[program], sticky_runs=-1)
+
+
+def test_a_local_activity_after_a_builtin_one_runs_once_outside_the_step_transaction(
+    client: Client,
+) -> None:
+    # The builtin activity's finish resumes the parked run inside its transaction; the
+    # local activity that follows must not run there: the step is abandoned and the run
+    # activated again the ordinary way, where the local activity runs exactly once.
+    LOCAL_CALLS.clear()
+    run_id = client.start(mixed, 5, id="mixed-1")
+    with Worker(client, workflows=[mixed], max_activities=1) as worker:
+        assert client.result(run_id, timeout=60) == [v for k in range(5) for v in (2 * k, k + 100)]
+        stats = worker.sticky.stats()
+    assert sorted(LOCAL_CALLS) == [0, 1, 2, 3, 4]
+    assert stats["hits"] > 0
