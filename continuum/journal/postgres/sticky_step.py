@@ -39,10 +39,6 @@ S = TypeVar("S")
 Stepped = tuple[TaskFinish, Lease | None, ActivationInput | None, S | None]
 
 
-class _Fenced(Exception):
-    """The task's lease was stale: roll the pipeline's writes back."""
-
-
 def finish_and_step(
     pool: ConnectionPool[Any],
     lease: TaskLease,
@@ -58,43 +54,64 @@ def finish_and_step(
     """Complete ``lease`` (a successful attempt without an idempotency key), claim its
     run and load its input after seq ``after``, then ``step`` — one transaction."""
     conn: Connection[Any]
-    with pool.connection() as conn, conn.pipeline():
+    with pool.connection() as conn:
+        # Not `conn.transaction()`: a transaction block inside a pipeline syncs on entry
+        # and exit (two more round trips); the implicit transaction of a non-autocommit
+        # connection rides in the pipeline, and one commit ends it.
         try:
-            with conn.transaction():
-                lock, done, claim, load = (conn.cursor(row_factory=dict_row) for _ in range(4))
-                lock.execute(sql("tasks", "lock_task_run"), (lease.id,))
-                done.execute(
-                    sql("tasks", "complete_task"),
-                    {
-                        "id": lease.id,
-                        "token": lease.token,
-                        "attempt": lease.attempt,
-                        "result": payload,
-                    },
-                )
-                claim.execute(
-                    sql("batch", "claim_or_wake_runs"),
-                    {"ids": [lease.run_id], "claim": [True], "owner": owner, "ttl": ttl},
-                )
-                load.execute(
-                    sql("activations", "load_parked_run"),
-                    {"id": lease.run_id, "owner": owner, "after": after},
-                )
-                if done.fetchone() is None:
-                    raise _Fenced
-                claimed = claim.fetchone()
-                run = load.fetchone()
-                finish = TaskFinish("completed", lease.run_id)
-                if claimed is None or not claimed["claimed"] or run is None:
-                    return finish, None, None, None  # woken for its holder (committed)
+            with conn.pipeline():
+                got = _pipelined(conn, lease, owner, payload, after, ttl)
+                if got is None:
+                    conn.rollback()
+                    return TaskFinish("fenced", lease.run_id), None, None, None
+                finish, claimed, run = got
+                if claimed is None:
+                    conn.commit()
+                    return finish, None, None, None  # woken for its holder
                 inp = activations.input_of(
                     run, activations.events_of(run["events"]), max_child_depth, instance
                 )
                 inp.history_after = max(after, 1)
-                run_lease_ = run_lease(claimed)
-                return finish, run_lease_, inp, step(lock, run_lease_, inp)
-        except _Fenced:
-            return TaskFinish("fenced", lease.run_id), None, None, None
+                with conn.cursor(row_factory=dict_row) as cur:
+                    out = step(cur, claimed, inp)
+                conn.commit()  # queued in the pipeline: its exit is the last round trip
+        except BaseException:
+            conn.rollback()
+            raise
+        return finish, claimed, inp, out
+
+
+def _pipelined(
+    conn: Connection[Any],
+    lease: TaskLease,
+    owner: str,
+    payload: str,
+    after: int,
+    ttl: timedelta,
+) -> tuple[TaskFinish, Lease | None, Any] | None:
+    """The first pipeline; ``None`` when the task's lease was stale (fenced)."""
+    lock, done, claim, load = (conn.cursor(row_factory=dict_row) for _ in range(4))
+    lock.execute(sql("tasks", "lock_task_run"), (lease.id,))
+    done.execute(
+        sql("tasks", "complete_task"),
+        {"id": lease.id, "token": lease.token, "attempt": lease.attempt, "result": payload},
+    )
+    claim.execute(
+        sql("batch", "claim_or_wake_runs"),
+        {"ids": [lease.run_id], "claim": [True], "owner": owner, "ttl": ttl},
+    )
+    load.execute(
+        sql("activations", "load_parked_run"),
+        {"id": lease.run_id, "owner": owner, "after": after},
+    )
+    if done.fetchone() is None:
+        return None
+    claimed = claim.fetchone()
+    run = load.fetchone()
+    finish = TaskFinish("completed", lease.run_id)
+    if claimed is None or not claimed["claimed"] or run is None:
+        return finish, None, None
+    return finish, run_lease(claimed), run
 
 
 def write_fast(
