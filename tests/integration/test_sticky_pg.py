@@ -8,6 +8,7 @@ event for event (after dropping what differs between any two runs: ids, timestam
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -185,3 +186,22 @@ def test_a_local_activity_after_a_builtin_one_runs_once_outside_the_step_transac
         stats = worker.sticky.stats()
     assert sorted(LOCAL_CALLS) == [0, 1, 2, 3, 4]
     assert stats["hits"] > 0
+
+
+@continuum.workflow(name="tests.sticky_pg.listener")
+def listener(n: int) -> list[Any]:
+    return [continuum.wait_signal("ping") for _ in range(n)]
+
+
+def test_a_signalled_run_is_resumed_from_memory(client: Client) -> None:
+    run_id = client.start(listener, 3, id="listener-1")
+    with Worker(client, workflows=[listener]) as worker:
+        for k in range(3):
+            deadline = time.monotonic() + 30
+            while len(client.history(run_id)) < 2 + 2 * k:  # parked at wait k
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
+            client.signal(run_id, "ping", k)
+        assert client.result(run_id, timeout=30) == [0, 1, 2]
+        stats = worker.sticky.stats()
+    assert stats["hits"] >= 3 and stats["misses"] == 1

@@ -34,6 +34,7 @@ from continuum.journal.postgres import (
     runs,
     runview,
     signals,
+    sticky_step,
 )
 from continuum.journal.postgres import batch as batch_ops
 from continuum.journal.postgres.statements import Cursor, dumps, fetch_one, sql
@@ -150,6 +151,17 @@ class PostgresJournal(TaskJournal):
 
     def claim_and_load(self, run_id: str, owner: str) -> tuple[Lease, ActivationInput] | None:
         """:meth:`claim_run` and :meth:`load_activation` in one transaction."""
+        known = self.sticky_hint(run_id) if self.sticky_hint is not None else None
+        if known is not None:
+            return sticky_step.claim_and_load_parked(
+                self._pool,
+                run_id,
+                owner,
+                after=known[0],
+                ttl=self.lease_ttl,
+                max_child_depth=self.max_child_depth,
+                instance=self.instance,
+            )
 
         def claim(cur: Cursor) -> tuple[Lease, ActivationInput] | None:
             lease = runs.claim_run(cur, run_id, owner, self.lease_ttl)

@@ -1,4 +1,4 @@
-"""A sticky step in one transaction and three round trips (psycopg pipeline mode).
+"""Sticky steps in few round trips (psycopg pipeline mode).
 
 :meth:`TaskJournal.finish_task_and_step` for a run a worker keeps parked in memory:
 
@@ -15,6 +15,9 @@
 
 Anything the fast write does not cover goes through :func:`commit_activation` in the same
 transaction. A finish that turns out fenced rolls everything back.
+
+:func:`claim_and_load_parked` is the same first pipeline for a run woken by name (a
+signal): claim it and read its new input in one round trip plus the commit.
 """
 
 from __future__ import annotations
@@ -156,3 +159,39 @@ def write_fast(
     if done["due"]:  # a wake arrived while we held the lease: tell the dispatchers again
         cur.execute(sql("activations", "notify"), ("continuum_run_wake", lease.run_id))
     return leased
+
+
+def claim_and_load_parked(
+    pool: ConnectionPool[Any],
+    run_id: str,
+    owner: str,
+    *,
+    after: int,
+    ttl: timedelta,
+    max_child_depth: int,
+    instance: str,
+) -> tuple[Lease, ActivationInput] | None:
+    """Claim a run parked in this worker's memory and read its new input (the events
+    after seq ``after``): one transaction, one pipeline, one commit (a signalled run)."""
+    conn: Connection[Any]
+    with pool.connection() as conn:
+        try:
+            with conn.pipeline():
+                claim, load = (conn.cursor(row_factory=dict_row) for _ in range(2))
+                claim.execute(
+                    sql("runs", "claim_run"), {"run_id": run_id, "owner": owner, "ttl": ttl}
+                )
+                load.execute(
+                    sql("activations", "load_parked_run"),
+                    {"id": run_id, "owner": owner, "after": after},
+                )
+                claimed, run = claim.fetchone(), load.fetchone()
+                conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+    if claimed is None or run is None:
+        return None
+    inp = activations.input_of(run, activations.events_of(run["events"]), max_child_depth, instance)
+    inp.history_after = max(after, 1)
+    return run_lease(claimed), inp
