@@ -419,7 +419,12 @@ def _commit_run(
 ) -> dict[str, Any]:
     """Events, journaled tasks and the run's transition: ``commit_runs`` for one run."""
     doc = run_document(lease, prepared, last_seq, continued_to=continued_to)
-    params = {"batch": f"[{doc}]", "ids": [lease.run_id], "seqs": prepared.journaled}
+    params = {
+        "batch": f"[{doc}]",
+        "ids": [lease.run_id],
+        "seqs": prepared.journaled,
+        "any_ended": prepared.result.outcome.kind != "suspended",
+    }
     row = fetch_one(cur, sql("batch", "commit_runs"), params)
     if row is None:
         raise Fenced(f"run {lease.run_id}: lease {lease.token} is no longer current")

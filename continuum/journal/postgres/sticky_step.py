@@ -147,7 +147,7 @@ def write_fast(
         )
     cur.execute(
         sql("batch", "commit_runs"),
-        {"batch": doc, "ids": [lease.run_id], "seqs": prepared.journaled},
+        {"batch": doc, "ids": [lease.run_id], "seqs": prepared.journaled, "any_ended": False},
     )
     rows = tasks_cur.fetchall() if tasks_cur is not None else []
     done = cur.fetchone()

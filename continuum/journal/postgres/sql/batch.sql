@@ -54,6 +54,9 @@ RETURNING id, run_id, command_seq, kind, activity, args, idempotency_key, attemp
 -- were small must not scan them once they have grown). Journaled tasks are reached by
 -- %(seqs)s (every journaled command seq of the batch) and NOT journaled as well: the
 -- unjournaled tasks of a run are a handful, all its tasks grow with its history.
+-- %(any_ended)s (some run of the batch ends) gates the two CTEs that only ending runs
+-- need: a parameter-only condition is a one-time filter, so a batch of suspended runs
+-- never scans their tasks (a run's pending tasks have no index of their own).
 WITH b AS (
     SELECT * FROM jsonb_to_recordset(%(batch)s::jsonb)
         AS b(run_id text, token bigint, last_seq integer, state text, result jsonb,
@@ -74,13 +77,13 @@ WITH b AS (
     SET state = 'discarded', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
         updated_at = now()
     FROM b
-    WHERE t.run_id = ANY(%(ids)s::text[]) AND b.state <> 'suspended' AND t.run_id = b.run_id
-      AND t.state IN ('pending', 'leased')
+    WHERE %(any_ended)s::boolean AND t.run_id = ANY(%(ids)s::text[]) AND b.state <> 'suspended'
+      AND t.run_id = b.run_id AND t.state IN ('pending', 'leased')
 ), closed AS (
     UPDATE continuum_timers AS tm SET fired = true
     FROM b
-    WHERE tm.run_id = ANY(%(ids)s::text[]) AND b.state <> 'suspended' AND tm.run_id = b.run_id
-      AND NOT tm.fired
+    WHERE %(any_ended)s::boolean AND tm.run_id = ANY(%(ids)s::text[]) AND b.state <> 'suspended'
+      AND tm.run_id = b.run_id AND NOT tm.fired
 )
 UPDATE continuum_runs AS r
 SET state = b.state,
