@@ -73,12 +73,12 @@ def server_pid(dsn: str) -> int | None:
     """The postmaster's pid, when the server runs on this host and /proc shows it."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         row = conn.execute("SELECT pg_backend_pid()").fetchone()
-    if row is None:
-        return None
-    try:
-        stat = Path(f"/proc/{int(row[0])}/stat").read_text()
-    except OSError:
-        return None
+        if row is None:
+            return None
+        try:  # while the backend still exists (it exits when the connection closes)
+            stat = Path(f"/proc/{int(row[0])}/stat").read_text()
+        except OSError:
+            return None
     return int(stat.rsplit(")", 1)[1].split()[1])  # the backend's parent
 
 
