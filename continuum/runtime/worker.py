@@ -478,6 +478,7 @@ class Worker:
         self.runs.drain(left())
         self.sticky.clear()
         self.abandoned = self.activities.shutdown(left())
+        self.sticky.clear()  # and whatever a step finishing meanwhile parked
         services = (self.heartbeater, self.liveness, self.reaper)
         for service in services:
             service.stop()
