@@ -7,7 +7,7 @@ from typing import Any
 
 from continuum.definitions.workflow import Workflow
 from continuum.engine import events as ev_types
-from continuum.engine.context import RunContext
+from continuum.engine.context import Parker, RunContext
 from continuum.engine.control import ContinueAsNew, Suspend
 from continuum.engine.types import ActivationHost, ActivationInput, ActivationResult, Outcome
 from continuum.errors import Cancelled, ContinuumError, SuspendLeakError
@@ -38,15 +38,23 @@ def _leftover_commands(ctx: RunContext) -> None:
 
 
 def activate(
-    flow: Workflow[Any, Any], inp: ActivationInput, host: ActivationHost | None = None
+    flow: Workflow[Any, Any],
+    inp: ActivationInput,
+    host: ActivationHost | None = None,
+    parker: Parker | None = None,
 ) -> ActivationResult:
     """Run ``flow`` over the journal in ``inp``; return what to commit.
 
     Never raises for workflow behaviour: failures, drift and suspend leaks become a
     ``failed`` outcome. Only ``KeyboardInterrupt``/``SystemExit`` propagate.
+
+    With a ``parker`` (sticky execution, :mod:`continuum.runtime.sticky`) a live wait
+    parks the workflow instead of ending the activation: each suspended activation's
+    result goes to the parker, and this call returns only the result of the activation
+    in which the run finally ends (or is evicted).
     """
     ctx = RunContext(inp, host, flow.name)
-    result = ctx.result
+    ctx.parker = parker
     if inp.last_seq == 0:
         ctx.record(
             ev_types.RUN_STARTED,
@@ -64,20 +72,20 @@ def activate(
         )
     if inp.cancel_requested and (inp.cancel_deadline is None or inp.cancel_deadline <= inp.now):
         # Immediate cancel, or a cooperative one whose grace ran out: hard cancel.
-        result.outcome = Outcome("cancelled")
-        return result
+        ctx.result.outcome = Outcome("cancelled")
+        return ctx.result
     with ctx:
         try:
             value = flow.fn(flow.decode_input(inp.input)) if flow.takes_input else flow.fn()  # type: ignore[call-arg]
             ctx.check_alive()
             if ctx.cancel_delivered:
                 # The workflow cleaned up and returned: a cancelled run has no result.
-                result.outcome = Outcome("cancelled")
-                return result
+                ctx.result.outcome = Outcome("cancelled")
+                return ctx.result
             _leftover_commands(ctx)
             encoded = flow.encode_result(value)
             ctx.record(ev_types.RUN_COMPLETED, {"result": encoded})
-            result.outcome = Outcome("completed", result=encoded)
+            ctx.result.outcome = Outcome("completed", result=encoded)
         except Cancelled:
             if ctx.fatal is not None:
                 _fail(ctx, ctx.fatal)
@@ -85,14 +93,14 @@ def activate(
                 # Cancelled raced a suspend that was swallowed: the suspend leak wins.
                 _fail(ctx, SuspendLeakError(f"run {ctx.run_id}: suspend swallowed"))
             elif ctx.cancel_delivered:
-                result.outcome = Outcome("cancelled")
+                ctx.result.outcome = Outcome("cancelled")
             else:
                 _fail(ctx, Cancelled("continuum.Cancelled raised without a cancel request"))
         except Suspend as s:
             if ctx.fatal is not None:
                 _fail(ctx, ctx.fatal)
             else:
-                result.outcome = Outcome("suspended", waiting_on=s.waiting_on)
+                ctx.result.outcome = Outcome("suspended", waiting_on=s.waiting_on)
         except ContinueAsNew as c:
             if ctx.fatal is not None:
                 _fail(ctx, ctx.fatal)
@@ -104,12 +112,12 @@ def activate(
                     ),
                 )
             else:
-                result.outcome = Outcome("continued", continue_input=c.input)
+                ctx.result.outcome = Outcome("continued", continue_input=c.input)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:
             _fail(ctx, ctx.fatal if ctx.fatal is not None else exc)
-    return result
+    return ctx.result
 
 
 def _fail(ctx: RunContext, exc: BaseException) -> None:

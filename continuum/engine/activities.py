@@ -168,15 +168,17 @@ def outcome_of(act: Activity[..., R], res: Any) -> R:
 
 def wait_for(ctx: RunContext, handles: Sequence[ActivityHandle[Any]]) -> list[Any]:
     """Resolve every handle (suspending if any is still running), then decode in order."""
-    results: list[Any] = []
-    missing = []
-    for h in handles:
-        res = resolution(ctx, h.seq, h.kind, h.activity.name)
-        if res is None:
-            missing.append(h.activity.name)
-        results.append(res)
-    if missing:
-        ctx.suspend("activity " + ", ".join(missing))
+    while True:  # block() returns only on the sticky path, with newer input
+        results: list[Any] = []
+        missing = []
+        for h in handles:
+            res = resolution(ctx, h.seq, h.kind, h.activity.name)
+            if res is None:
+                missing.append(h.activity.name)
+            results.append(res)
+        if not missing:
+            break
+        ctx.block("activity " + ", ".join(missing))
     return [outcome_of(h.activity, res) for h, res in zip(handles, results, strict=True)]
 
 

@@ -41,15 +41,16 @@ def sleep(duration: timedelta | float) -> None:
             ev_types.TIMER_STARTED, {"fire_at": fire_at.isoformat()}, key=key, site=site
         )
         ctx.result.new_timers.append(TimerSpec(ev.seq, fire_at))
-    if ctx.journaled(ev.seq) is not None:
-        return
-    due = _fire_at(ev)
-    if due is not None and due <= ctx.now:
-        ctx.record(ev_types.TIMER_FIRED, {}, ref_seq=ev.seq)
-        ctx.result.fired_timers.append(ev.seq)
-        ctx.emit("timer.fired", {"seq": ev.seq})
-        return
-    ctx.suspend(f"timer until {ev.data.get('fire_at')}")
+    while True:  # block() returns only on the sticky path, with newer input
+        if ctx.journaled(ev.seq) is not None:
+            return
+        due = _fire_at(ev)
+        if due is not None and due <= ctx.now:
+            ctx.record(ev_types.TIMER_FIRED, {}, ref_seq=ev.seq)
+            ctx.result.fired_timers.append(ev.seq)
+            ctx.emit("timer.fired", {"seq": ev.seq})
+            return
+        ctx.block(f"timer until {ev.data.get('fire_at')}")
 
 
 def _received(ctx: RunContext, name: str, payload: Any, type: Any) -> Any:
@@ -118,7 +119,7 @@ def wait_signal(
 def _await_signal(ctx: RunContext, ev: Any, names: list[str], target: str) -> Any:
     """The resolution of the journaled wait ``ev``: a signal, or SignalTimeout."""
     res = ctx.journaled(ev.seq)
-    if res is None:
+    while res is None:  # block() returns only on the sticky path, with newer input
         deadline = _fire_at(ev)
         sig = ctx.take_signal(names)
         if sig is not None:
@@ -136,7 +137,8 @@ def _await_signal(ctx: RunContext, ev: Any, names: list[str], target: str) -> An
             ctx.result.fired_timers.append(ev.seq)
             ctx.emit("signal.timed_out", {"signal": target})
         else:
-            ctx.suspend(f"signal {target!r}")
+            ctx.block(f"signal {target!r}")
+            res = ctx.journaled(ev.seq)
     if res.type == ev_types.SIGNAL_TIMED_OUT:
         raise SignalTimeout(
             f"signal {target!r} did not arrive before its timeout "

@@ -80,10 +80,12 @@ def _start(
 def _wait(ctx: RunContext, ref: ChildRef[R]) -> R:
     ctx.check_alive()
     res = ctx.journaled(ref.seq)
-    if res is None:
+    while res is None:  # block() returns only on the sticky path, with newer input
         done = ctx.finished_children.get(ref.run_id)
         if done is None:
-            ctx.suspend(f"child {ref.run_id}")
+            ctx.block(f"child {ref.run_id}")
+            res = ctx.journaled(ref.seq)
+            continue
         res = ctx.record(
             _RESOLVED[done.state],
             {"child_run_id": ref.run_id, "result": done.result, "error": done.error},

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from datetime import datetime
 from types import FrameType
-from typing import Any, NoReturn, cast
+from typing import Any, NoReturn, Protocol, cast
 
 from continuum.current_run import RUN_CONTEXT
 from continuum.engine import events as ev_types
@@ -32,6 +32,16 @@ from continuum.engine.types import (
     TaskOutcome,
 )
 from continuum.errors import Cancelled, ReplayDriftError, SuspendLeakError, WorkflowContextError
+
+
+class Parker(Protocol):
+    """Where a sticky activation parks its workflow (see :mod:`continuum.runtime.sticky`)."""
+
+    def park(self, result: ActivationResult) -> ActivationInput:
+        """Hand ``result`` (a suspended activation) over and block until resumed; the
+        next activation's input comes back. Raises :class:`Suspend` to evict the run."""
+        ...
+
 
 Site = tuple[str, int, str, int]
 """``(qualname, line offset in function, file, absolute line)`` of a call site."""
@@ -141,6 +151,8 @@ class RunContext:
         self.fatal: BaseException | None = None
         self.pending_compensations: list[Any] = []  # ActivityRef, most recent last
         self.token = None
+        # Sticky execution: the workflow parks at a wait instead of unwinding (block()).
+        self.parker: Parker | None = None
 
     # -- activation scope -------------------------------------------------------------
     def __enter__(self) -> RunContext:
@@ -225,6 +237,48 @@ class RunContext:
         exc = Suspend(waiting_on)
         self.suspended = exc
         raise exc
+
+    def block(self, waiting_on: str) -> None:
+        """Wait for something that has not happened yet; the caller checks again after.
+
+        Cold path (the reference): :meth:`suspend` — the activation ends, and the next
+        one replays the history up to this wait. Sticky path (a ``parker`` is set, the
+        code runs live): the activation's result is handed to the parker and this call
+        returns, with the next activation's input applied, when the run is resumed; the
+        caller then re-checks exactly what replay would have checked.
+        """
+        if self.parker is None or self.replaying or self.suspended is not None:
+            self.suspend(waiting_on)
+        self.check_alive()
+        if self.cancel_live:
+            self.cancel_live = False
+            marker = self.record(ev_types.CANCEL_DELIVERED, {"waiting_on": waiting_on})
+            self.cancel_marker = marker.seq
+            self.deliver_cancel()
+        self.result.outcome = Outcome("suspended", waiting_on=waiting_on)
+        try:
+            inp = self.parker.park(self.result)
+        except Suspend as exc:  # evicted: unwind exactly as a cold suspend would
+            self.suspended = exc
+            raise
+        self.resume(inp)
+
+    def resume(self, inp: ActivationInput) -> None:
+        """Apply the next activation's input to a parked run (history already current)."""
+        self.inp = inp
+        self.now = inp.now
+        self.result = ActivationResult(outcome=Outcome("suspended"))
+        self.finished_tasks = inp.finished_tasks
+        self.finished_children = inp.finished_children
+        self.mailbox = {}
+        for sig in inp.signals:
+            self.mailbox.setdefault(sig.name, deque()).append(sig)
+        self.update_box = {}
+        for upd in inp.updates:
+            self.update_box.setdefault(upd.name, deque()).append(upd)
+        self.cancel_live = (
+            inp.cancel_requested and inp.cancel_deadline is not None and self.cancel_marker is None
+        )
 
     def journaled(self, seq: int) -> Event | None:
         """The journaled resolution of the wait command at ``seq``, or ``None``.

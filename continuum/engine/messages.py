@@ -92,7 +92,7 @@ def wait_update(name: str, timeout: timedelta | float | None = None, *, type: An
 
 def _await_update(ctx: RunContext, ev: Any, name: str) -> Any:
     res = ctx.journaled(ev.seq)
-    if res is None:
+    while res is None:  # block() returns only on the sticky path, with newer input
         raw = ev.data.get("timeout_at")
         deadline = None if raw is None else _parse(raw)
         upd = ctx.take_update(name)
@@ -110,7 +110,8 @@ def _await_update(ctx: RunContext, ev: Any, name: str) -> Any:
             res = ctx.record(ev_types.UPDATE_TIMED_OUT, {"name": name}, ref_seq=ev.seq)
             ctx.result.fired_timers.append(ev.seq)
         else:
-            ctx.suspend(f"update {name!r}")
+            ctx.block(f"update {name!r}")
+            res = ctx.journaled(ev.seq)
     if res.type == ev_types.UPDATE_TIMED_OUT:
         raise SignalTimeout(
             f"update {name!r} did not arrive before its timeout "

@@ -29,15 +29,17 @@ def _pending(ctx: RunContext, ref: ActivityRef[Any]) -> bool:
 
 
 def _run(ctx: RunContext, handles: list[ActivityHandle[Any]]) -> list[bool]:
-    outcomes = []
-    missing = []
-    for h in handles:
-        res = resolution(ctx, h.seq, "compensation", h.activity.name)
-        if res is None:
-            missing.append(h.activity.name)
-        outcomes.append(res)
-    if missing:
-        ctx.suspend("compensation " + ", ".join(missing))
+    while True:  # block() returns only on the sticky path, with newer input
+        outcomes = []
+        missing = []
+        for h in handles:
+            res = resolution(ctx, h.seq, "compensation", h.activity.name)
+            if res is None:
+                missing.append(h.activity.name)
+            outcomes.append(res)
+        if not missing:
+            break
+        ctx.block("compensation " + ", ".join(missing))
     return [res.type == ev_types.COMPENSATION_COMPLETED for res in outcomes]
 
 

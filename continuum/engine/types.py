@@ -86,6 +86,12 @@ class ActivationInput:
     # a stored snapshot could not be used (the full history was read instead).
     snapshot_seq: int = 0
     snapshot_skipped: str | None = None
+    # Sticky execution (continuum.runtime.sticky): ``generation`` tells incarnations of
+    # one run id apart (a run restarted under its id is a new one); ``history_after`` > 0
+    # means ``events`` holds only the events after that seq — a load for a worker that
+    # keeps the run parked there — and is no input for a cold activation.
+    generation: Any = None
+    history_after: int = 0
 
 
 @dataclass(slots=True)

@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from continuum import telemetry
 from continuum.db.retrying import retry_transient
@@ -48,7 +48,11 @@ from continuum.runtime.execution import AttemptResult
 from continuum.runtime.executor import ExternalExecutor
 from continuum.runtime.group_commit import GroupCommitter
 from continuum.runtime.lease import LeaseHeartbeater
+from continuum.runtime.local import ActivationAborted
 from continuum.runtime.service import Service
+
+if TYPE_CHECKING:
+    from continuum.runtime.fused import FusedSteps
 
 _log = logging.getLogger("continuum.runtime.activities")
 
@@ -133,6 +137,8 @@ class ActivityDispatcher(Service):
         # With an external executor, claimed attempts are handed off, not run here.
         self.executor = executor
         self.executed = 0
+        # Sticky workers: a parked run's next activation rides in its task's finish.
+        self.fused: FusedSteps | None = None
         # Successful attempts finishing together are recorded by one transaction.
         self.finisher: GroupCommitter[tuple[TaskLease, Any, bool], Finished] = GroupCommitter(
             lambda items: journal.finish_tasks(items, owner=owner), name="group finish"
@@ -373,6 +379,11 @@ class ActivityDispatcher(Service):
         # A retried finish after a lost ack reports "fenced" (the first one committed);
         # either way the outcome is recorded exactly once.
         runs = self.runs
+        fused = self.fused
+        if out.ok and fused is not None and runs is not None and fused.wanted(lease):
+            finish = self._finish_fused(fused, runs, lease, out)
+            if finish is not None:
+                return finish
         claim = runs is not None and runs.reserve()
         try:
             got = self.finisher.commit((lease, out.result, claim)) if out.ok else None
@@ -391,6 +402,25 @@ class ActivityDispatcher(Service):
             else:
                 runs.unreserve()
         return finish
+
+    def _finish_fused(
+        self, fused: FusedSteps, runs: RunHandoff, lease: TaskLease, out: AttemptResult
+    ) -> TaskFinish | None:
+        """The finish and the parked run's next activation in one transaction; ``None``
+        when that could not be done (the ordinary finish then records the outcome)."""
+        if not runs.reserve():  # the activation needs a run slot like any other
+            return None
+        try:
+            got = fused.finish(lease, out.result)
+        except (ActivationAborted, Exception) as exc:
+            runs.unreserve()
+            _log.info("activity task %s: one-transaction step not taken (%s)", lease.id, exc)
+            return None
+        if got.run_lease is not None and got.loaded is not None:
+            runs.adopt(got.run_lease, got.loaded)
+        else:
+            runs.unreserve()
+        return got.finish
 
     def _finish_alone(self, lease: TaskLease, out: AttemptResult, claim: bool) -> Finished:
         if not claim:

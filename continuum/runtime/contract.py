@@ -109,8 +109,10 @@ class WorkerJournal(Journal, Protocol):
         successor_version: str | None = None,
         task_owner: str | None = None,
         max_tasks: int = 0,
+        notify_timers: bool = True,
     ) -> list[TaskLease]:
-        """Commit an activation, leasing up to ``max_tasks`` new tasks to ``task_owner``."""
+        """Commit an activation, leasing up to ``max_tasks`` new tasks to ``task_owner``
+        (``notify_timers=False``: the caller wakes its own timer wheel instead)."""
         ...
 
     def commit_activations(

@@ -106,7 +106,8 @@ class RunDispatcher(Service):
         """Return a slot from :meth:`reserve` that was not used."""
         with self._lock:
             self._reserved -= 1
-        self.poke()
+        if self._saturated:  # due runs may have been left behind for want of this slot
+            self.poke()
 
     def adopt(self, lease: Lease, loaded: ActivationInput) -> None:
         """Activate a run leased (and loaded) elsewhere in this worker, in a reserved slot.

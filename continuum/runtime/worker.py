@@ -46,6 +46,7 @@ from continuum.runtime.activities import ActivityDispatcher
 from continuum.runtime.dispatcher import RunDispatcher
 from continuum.runtime.driver import RunDriver
 from continuum.runtime.executor import ExternalExecutor
+from continuum.runtime.fused import FusedSteps
 from continuum.runtime.group_commit import GroupCommitter, batchable
 from continuum.runtime.lease import DEFAULT_RENEW_S, DEFAULT_TTL_S, LeaseHeartbeater
 from continuum.runtime.liveness import GRACE_S, HEARTBEAT_S, Liveness, Reaper, new_worker_id
@@ -56,6 +57,8 @@ from continuum.runtime.schedules import ScheduleFirer
 from continuum.runtime.service import Service
 from continuum.runtime.signals import SignalRouter
 from continuum.runtime.snapshotter import Snapshotter
+from continuum.runtime.sticky import DEFAULT_MAX_RUNS as DEFAULT_STICKY_RUNS
+from continuum.runtime.sticky import StickyCache
 from continuum.runtime.timers import TimerWheel
 
 _log = logging.getLogger("continuum.runtime.worker")
@@ -99,6 +102,10 @@ class Worker:
     worker finishes that have none of their own (``start(retention=)`` and the workflow's
     ``retention=`` win). ``snapshot_threshold`` snapshots runs of workflows that set none
     every ~N events (see the operations guide); both default to off.
+
+    ``sticky_runs`` is how many suspended runs the worker keeps parked in memory, so
+    their next activation here continues where they stopped instead of reloading and
+    replaying their history (:mod:`continuum.runtime.sticky`); 0 turns that off.
     """
 
     def __init__(
@@ -122,6 +129,7 @@ class Worker:
         retention: timedelta | None = None,
         snapshot_threshold: int | None = None,
         activity_executor: str | tuple[str, dict[str, Any]] = "builtin",
+        sticky_runs: int = DEFAULT_STICKY_RUNS,
     ) -> None:
         self.client = client
         # Defaults for the runs this worker executes; a workflow's own setting wins.
@@ -134,6 +142,12 @@ class Worker:
                 f"{snapshot_threshold!r} (leave it out to turn snapshots off)"
             )
         self.snapshot_threshold = snapshot_threshold
+        if not isinstance(sticky_runs, int) or sticky_runs < 0:
+            raise ConfigurationError(
+                "Worker: sticky_runs must be a number of runs >= 0 (0 turns sticky "
+                f"execution off), got {sticky_runs!r}"
+            )
+        self.sticky = StickyCache(max_runs=sticky_runs)
         self.versions = versions if versions is not None else client.versions
         # How long a run whose version this node lacks waits before any node retries it.
         self.unknown_version_backoff = (
@@ -222,6 +236,8 @@ class Worker:
         self._instance = inst
         journal = make_journal(inst.pool, instance=self.instance_name, lease_ttl_s=self.lease_ttl)
         self.journal = journal
+        if self.sticky.enabled:
+            journal.sticky_hint = self.sticky.known_seq
         versions = self._versions()
         self._register_versions(versions)
         with inst.connection() as conn:
@@ -251,6 +267,7 @@ class Worker:
                 live=self._live_definition,
                 instance=self.instance_name,
             ),
+            sticky=self.sticky,
         )
         self.runs = RunDispatcher(
             journal,
@@ -276,6 +293,10 @@ class Worker:
             runs=self.runs,
             executor=executor,
         )
+        if self.sticky.enabled and executor is None:
+            self.activities.fused = FusedSteps(
+                journal, self.driver, self.sticky, self.activities, self.id
+            )
         self.timers = TimerWheel(inst, self.runs.poke, on_schedule_due=self._schedule_due)
         self.schedules = ScheduleFirer(journal, self.timers, self._current_version)
         self.queues = QueueAdmitter(journal)
@@ -373,6 +394,7 @@ class Worker:
                     successor_version=successor,
                     task_owner=self.id,
                     max_tasks=reserved,
+                    notify_timers=False,
                 )
             )
         except BaseException:
@@ -384,6 +406,9 @@ class Worker:
             self.activities.poke()
 
     def _committed(self, run_id: str, result: ActivationResult) -> None:
+        if result.new_timers:
+            # Announced to this worker's wheel only (no NOTIFY: see commit_activation_leasing).
+            self.timers.armed()
         if result.new_children or result.outcome.kind == "continued":
             self.runs.poke()
         if self.retention_s is not None and result.outcome.kind != "suspended":
@@ -451,7 +476,9 @@ class Worker:
         self.runs.join(left())
         self.activities.join(left())
         self.runs.drain(left())
+        self.sticky.clear()
         self.abandoned = self.activities.shutdown(left())
+        self.sticky.clear()  # and whatever a step finishing meanwhile parked
         services = (self.heartbeater, self.liveness, self.reaper)
         for service in services:
             service.stop()

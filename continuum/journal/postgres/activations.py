@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -39,67 +39,95 @@ _ACTIVE = ("running", "suspended")
 _TERMINAL_OUTCOMES = frozenset({"completed", "failed", "continued", "cancelled"})
 
 
+Known = Callable[[str], tuple[int, Any] | None]
+"""``run id -> (last seq, generation)`` of a run the worker keeps parked in memory (a
+sticky run, :mod:`continuum.runtime.sticky`), or ``None``: load its whole history."""
+
+
 def load_activations(
-    cur: Cursor, leases: Sequence[Lease], *, max_child_depth: int, instance: str
+    cur: Cursor,
+    leases: Sequence[Lease],
+    *,
+    max_child_depth: int,
+    instance: str,
+    known: Known | None = None,
 ) -> dict[str, ActivationInput]:
-    """Activation inputs of the leased runs, by run id, in one statement.
+    """Activation inputs of the leased runs, by run id, in one statement (two when some
+    runs are ``known``: those get only the events after their parked seq, and
+    ``history_after`` says so).
 
     A run whose lease is no longer current (or that is no longer active) is missing
     from the result: the caller treats it as fenced.
     """
     if not leases:
         return {}
-    params = {
-        "ids": [x.run_id for x in leases],
-        "tokens": [x.token for x in leases],
-        "formats": list(snapshot.SUPPORTED_FORMATS),
-    }
+    parked = {x.run_id: k for x in leases if known is not None and (k := known(x.run_id))}
+    cold = [x for x in leases if x.run_id not in parked]
+    warm = [x for x in leases if x.run_id in parked]
     out: dict[str, ActivationInput] = {}
-    for run in fetch_all(cur, sql("activations", "load_activations"), params):
-        events, snapshot_seq, skipped = _history(cur, run)
-        signals = [
-            MailboxSignal(int(i), name, payload) for i, name, payload in run["signals"] or ()
-        ]
-        tasks = {
-            seq: TaskOutcome(seq, ok, res, err, attempt)
-            for seq, ok, res, err, attempt in run["tasks"] or ()
+    if cold:
+        params = {
+            "ids": [x.run_id for x in cold],
+            "tokens": [x.token for x in cold],
+            "formats": list(snapshot.SUPPORTED_FORMATS),
         }
-        children = {
-            cid: ChildOutcome(cid, state, res, err)
-            for cid, state, res, err in run["children"] or ()
+        for run in fetch_all(cur, sql("activations", "load_activations"), params):
+            events, snapshot_seq, skipped = _history(cur, run)
+            out[run["id"]] = input_of(run, events, max_child_depth, instance)
+            out[run["id"]].snapshot_seq = snapshot_seq
+            out[run["id"]].snapshot_skipped = skipped
+    if warm:
+        params = {
+            "ids": [x.run_id for x in warm],
+            "tokens": [x.token for x in warm],
+            "after": [parked[x.run_id][0] for x in warm],
         }
-        updates = [
-            MailboxUpdate(int(i), name, payload) for i, name, payload in run["updates"] or ()
-        ]
-        out[run["id"]] = ActivationInput(
-            run_id=run["id"],
-            workflow=run["workflow"],
-            version_hash=run["version_hash"],
-            input=run["input"],
-            events=events,
-            now=run["now"],
-            last_seq=run["last_seq"],
-            signals=signals,
-            finished_tasks=tasks,
-            finished_children=children,
-            cancel_requested=run["cancel_requested"],
-            cancel_deadline=run["cancel_grace_until"],
-            updates=updates,
-            namespace=run["namespace"],
-            parent_run_id=run["parent_run_id"],
-            correlation_id=run["correlation_id"],
-            attempt=run["attempt"],
-            depth=run["depth"],
-            max_child_depth=max_child_depth,
-            instance=instance,
-            trace_context=run["trace_context"],
-            snapshot_seq=snapshot_seq,
-            snapshot_skipped=skipped,
-        )
+        for run in fetch_all(cur, sql("activations", "load_activation_deltas"), params):
+            inp = input_of(run, events_of(run["events"]), max_child_depth, instance)
+            inp.history_after = max(int(run["after"]), 1)
+            out[run["id"]] = inp
     return out
 
 
-def _events(rows: Any) -> list[Event]:
+def input_of(
+    run: dict[str, Any], events: list[Event], max_child_depth: int, instance: str
+) -> ActivationInput:
+    signals = [MailboxSignal(int(i), name, payload) for i, name, payload in run["signals"] or ()]
+    tasks = {
+        seq: TaskOutcome(seq, ok, res, err, attempt)
+        for seq, ok, res, err, attempt in run["tasks"] or ()
+    }
+    children = {
+        cid: ChildOutcome(cid, state, res, err) for cid, state, res, err in run["children"] or ()
+    }
+    updates = [MailboxUpdate(int(i), name, payload) for i, name, payload in run["updates"] or ()]
+    return ActivationInput(
+        run_id=run["id"],
+        workflow=run["workflow"],
+        version_hash=run["version_hash"],
+        input=run["input"],
+        events=events,
+        now=run["now"],
+        last_seq=run["last_seq"],
+        signals=signals,
+        finished_tasks=tasks,
+        finished_children=children,
+        cancel_requested=run["cancel_requested"],
+        cancel_deadline=run["cancel_grace_until"],
+        updates=updates,
+        namespace=run["namespace"],
+        parent_run_id=run["parent_run_id"],
+        correlation_id=run["correlation_id"],
+        attempt=run["attempt"],
+        depth=run["depth"],
+        max_child_depth=max_child_depth,
+        instance=instance,
+        trace_context=run["trace_context"],
+        generation=run["generation"],
+    )
+
+
+def events_of(rows: Any) -> list[Event]:
     return [
         Event(seq, kind, command=command, ref_seq=ref_seq, data=data)
         for seq, kind, command, ref_seq, data in rows or ()
@@ -116,20 +144,22 @@ def _history(cur: Cursor, run: dict[str, Any]) -> tuple[list[Event], int, str | 
     if run["unknown_format"] is not None:
         skipped = f"unknown format_version {run['unknown_format']}"
     if run["snapshot_seq"] is None:
-        return _events(run["events"]), 0, skipped
+        return events_of(run["events"]), 0, skipped
     try:
         prefix = snapshot.decode(run["snapshot"], run["snapshot_format"], run["snapshot_seq"])
     except snapshot.SnapshotUnusable as exc:
         full = fetch_one(cur, sql("activations", "full_history"), (run["id"],))
-        return _events(full["events"] if full else None), 0, exc.reason
-    return prefix + _events(run["events"]), run["snapshot_seq"], skipped
+        return events_of(full["events"] if full else None), 0, exc.reason
+    return prefix + events_of(run["events"]), run["snapshot_seq"], skipped
 
 
 def load_activation(
-    cur: Cursor, lease: Lease, *, max_child_depth: int, instance: str
+    cur: Cursor, lease: Lease, *, max_child_depth: int, instance: str, known: Known | None = None
 ) -> ActivationInput:
     """Events, mailbox, finished tasks and children, and the database clock for one run."""
-    found = load_activations(cur, [lease], max_child_depth=max_child_depth, instance=instance)
+    found = load_activations(
+        cur, [lease], max_child_depth=max_child_depth, instance=instance, known=known
+    )
     inp = found.get(lease.run_id)
     if inp is None:
         raise Fenced(f"run {lease.run_id}: lease {lease.token} is no longer current")
@@ -282,6 +312,7 @@ def commit_activation(
     task_owner: str | None = None,
     lease_tasks: int = 0,
     task_ttl: timedelta = timedelta(seconds=30),
+    notify_timers: bool = True,
 ) -> list[TaskLease]:
     """Apply one activation in the caller's transaction; :class:`Fenced` if the lease is lost.
 
@@ -313,7 +344,8 @@ def commit_activation(
             cur.execute(sql("activations", "notify"), ("continuum_task_ready", run_id))
     if prepared.timers is not None:
         cur.execute(sql("activations", "insert_timers"), (run_id, prepared.timers))
-        cur.execute(sql("activations", "notify"), ("continuum_timer_armed", run_id))
+        if notify_timers:
+            cur.execute(sql("activations", "notify"), ("continuum_timer_armed", run_id))
     if prepared.fired:
         cur.execute(sql("activations", "fire_timers"), (run_id, prepared.fired))
     if prepared.consumed is not None:
@@ -387,7 +419,12 @@ def _commit_run(
 ) -> dict[str, Any]:
     """Events, journaled tasks and the run's transition: ``commit_runs`` for one run."""
     doc = run_document(lease, prepared, last_seq, continued_to=continued_to)
-    params = {"batch": f"[{doc}]", "ids": [lease.run_id]}
+    params = {
+        "batch": f"[{doc}]",
+        "ids": [lease.run_id],
+        "seqs": prepared.journaled,
+        "any_ended": prepared.result.outcome.kind != "suspended",
+    }
     row = fetch_one(cur, sql("batch", "commit_runs"), params)
     if row is None:
         raise Fenced(f"run {lease.run_id}: lease {lease.token} is no longer current")

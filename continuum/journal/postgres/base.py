@@ -56,6 +56,9 @@ class JournalBase:
         self.lease_ttl = lease_ttl
         self.task_lease_ttl = task_lease_ttl
         self.successor_version = successor_version
+        # A sticky worker's parked runs (run id -> (last seq, generation)): claims that
+        # load a run read only the events after that seq (see load_activations).
+        self.sticky_hint: Callable[[str], tuple[int, Any] | None] | None = None
 
     # -- plumbing -----------------------------------------------------------------
     @property

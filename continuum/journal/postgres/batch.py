@@ -95,7 +95,10 @@ def commit_batch(
         if pending:
             cur.execute(sql("activations", "notify"), ("continuum_task_ready", pending[0]))
     ids = [items[k].lease.run_id for k in accepted]
-    done = fetch_all(cur, sql("batch", "commit_runs"), {"batch": batch, "ids": ids})
+    seqs = sorted({seq for k in accepted for seq in items[k].prepared.journaled})
+    ended = any(items[k].prepared.result.outcome.kind != "suspended" for k in accepted)
+    params = {"batch": batch, "ids": ids, "seqs": seqs, "any_ended": ended}
+    done = fetch_all(cur, sql("batch", "commit_runs"), params)
     if len(done) != len(accepted):
         # Every accepted row is locked by us with a matching token: a miss is a bug, and
         # raising rolls the whole batch back so each item commits on its own.

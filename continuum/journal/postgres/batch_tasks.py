@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from continuum.engine.types import ActivationInput
-from continuum.journal.postgres.activations import load_activations
+from continuum.journal.postgres.activations import Known, load_activations
 from continuum.journal.postgres.runs import run_lease
 from continuum.journal.postgres.statements import Cursor, fetch_all, sql
 from continuum.journal.records import Lease, TaskFinish, TaskLease
@@ -43,6 +43,7 @@ def finish_batch(
     ttl: timedelta,
     max_child_depth: int,
     instance: str,
+    known: Known | None = None,
 ) -> list[FinishOutcome]:
     """Record the completions in the caller's transaction; one outcome per item."""
     out: list[FinishOutcome] = [None] * len(items)
@@ -77,7 +78,11 @@ def finish_batch(
             if r["claimed"]:
                 claimed[r["id"]] = run_lease(r)
     loaded = load_activations(
-        cur, list(claimed.values()), max_child_depth=max_child_depth, instance=instance
+        cur,
+        list(claimed.values()),
+        max_child_depth=max_child_depth,
+        instance=instance,
+        known=known,
     )
     for k in mine:
         if out[k] is not None:

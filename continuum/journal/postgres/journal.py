@@ -34,6 +34,7 @@ from continuum.journal.postgres import (
     runs,
     runview,
     signals,
+    sticky_step,
 )
 from continuum.journal.postgres import batch as batch_ops
 from continuum.journal.postgres.statements import Cursor, dumps, fetch_one, sql
@@ -133,7 +134,11 @@ class PostgresJournal(TaskJournal):
         def claim(cur: Cursor) -> list[tuple[Lease, ActivationInput]]:
             leases = runs.claim_due_runs(cur, owner, limit, self.lease_ttl)
             loaded = activations.load_activations(
-                cur, leases, max_child_depth=self.max_child_depth, instance=self.instance
+                cur,
+                leases,
+                max_child_depth=self.max_child_depth,
+                instance=self.instance,
+                known=self.sticky_hint,
             )
             # Every claimed run is leased to us under this transaction: all are loaded.
             return [(lease, loaded[lease.run_id]) for lease in leases]
@@ -146,13 +151,28 @@ class PostgresJournal(TaskJournal):
 
     def claim_and_load(self, run_id: str, owner: str) -> tuple[Lease, ActivationInput] | None:
         """:meth:`claim_run` and :meth:`load_activation` in one transaction."""
+        known = self.sticky_hint(run_id) if self.sticky_hint is not None else None
+        if known is not None:
+            return sticky_step.claim_and_load_parked(
+                self._pool,
+                run_id,
+                owner,
+                after=known[0],
+                ttl=self.lease_ttl,
+                max_child_depth=self.max_child_depth,
+                instance=self.instance,
+            )
 
         def claim(cur: Cursor) -> tuple[Lease, ActivationInput] | None:
             lease = runs.claim_run(cur, run_id, owner, self.lease_ttl)
             if lease is None:
                 return None
             inp = activations.load_activation(
-                cur, lease, max_child_depth=self.max_child_depth, instance=self.instance
+                cur,
+                lease,
+                max_child_depth=self.max_child_depth,
+                instance=self.instance,
+                known=self.sticky_hint,
             )
             return lease, inp
 
@@ -228,10 +248,15 @@ class PostgresJournal(TaskJournal):
         successor_version: str | None = None,
         task_owner: str | None = None,
         max_tasks: int = 0,
+        notify_timers: bool = True,
     ) -> list[TaskLease]:
         """:meth:`commit_activation`, inserting up to ``max_tasks`` of the new activity tasks
         already leased to ``task_owner`` (attempt 1, as a claim would), in the same
-        transaction; returns those task leases for the caller to run."""
+        transaction; returns those task leases for the caller to run.
+
+        ``notify_timers=False``: new timers are not announced (``continuum_timer_armed``);
+        the caller's own timer wheel is woken in-process, and other workers find the run
+        by its ``next_wakeup_at`` on their poll (a NOTIFY serialises committers)."""
         prepared = activations.prepare(result)
         version = successor_version or self.successor_version
         return self._run_retrying(
@@ -245,6 +270,7 @@ class PostgresJournal(TaskJournal):
                 task_owner=task_owner,
                 lease_tasks=max_tasks,
                 task_ttl=self.task_lease_ttl,
+                notify_timers=notify_timers,
             )
         )
 

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from continuum.engine.types import ActivationInput
+from continuum.engine.types import ActivationInput, ActivationResult
 from continuum.journal.postgres import (
     activations,
     batch_tasks,
+    sticky_step,
     tasks,
 )
 from continuum.journal.postgres.base import JournalBase
 from continuum.journal.postgres.statements import Cursor, dumps, fetch_one, sql
 from continuum.journal.records import Lease, TaskFinish, TaskLease
+
+S = TypeVar("S")
+Stepped = tuple[TaskFinish, Lease | None, ActivationInput | None, S | None]
+"""What :meth:`TaskJournal.finish_task_and_step` returns: finish, run lease, input, step."""
 
 
 class TaskJournal(JournalBase):
@@ -133,11 +138,101 @@ class TaskJournal(JournalBase):
             if run_lease is None:
                 return done, None, None
             inp = activations.load_activation(
-                cur, run_lease, max_child_depth=self.max_child_depth, instance=self.instance
+                cur,
+                run_lease,
+                max_child_depth=self.max_child_depth,
+                instance=self.instance,
+                known=self.sticky_hint,
             )
             return done, run_lease, inp
 
         return self._run(finish)
+
+    def finish_task_and_step(
+        self,
+        lease: TaskLease,
+        owner: str,
+        result: Any,
+        step: Callable[[Cursor, Lease, ActivationInput], S],
+    ) -> Stepped[S]:
+        """:meth:`finish_task_and_claim` for a successful attempt, and then, in the same
+        transaction, ``step(cursor, run lease, input)`` — the claimed run's next
+        activation, written by ``step`` through :meth:`write_activation` (a sticky
+        worker resumes the run from memory: one transaction per step)."""
+        payload = tasks.prepare_finish(lease, True, result, None)
+        known = self.sticky_hint(lease.run_id) if self.sticky_hint is not None else None
+        if known is not None and lease.idempotency_key is None:
+            return sticky_step.finish_and_step(
+                self._pool,
+                lease,
+                owner,
+                payload or "null",
+                after=known[0],
+                ttl=self.lease_ttl,
+                max_child_depth=self.max_child_depth,
+                instance=self.instance,
+                step=step,
+            )
+
+        def finish(cur: Cursor) -> Stepped[S]:
+            done, run_lease = tasks.finish_task(
+                cur, lease, True, payload, claim_for=owner, ttl=self.lease_ttl
+            )
+            if run_lease is None:
+                return done, None, None, None
+            inp = activations.load_activation(
+                cur,
+                run_lease,
+                max_child_depth=self.max_child_depth,
+                instance=self.instance,
+                known=self.sticky_hint,
+            )
+            return done, run_lease, inp, step(cur, run_lease, inp)
+
+        return self._run(finish)
+
+    def write_activation(
+        self,
+        cur: Cursor,
+        lease: Lease,
+        result: ActivationResult,
+        *,
+        task_owner: str,
+        max_tasks: int,
+        loaded: ActivationInput | None = None,
+    ) -> list[TaskLease]:
+        """:meth:`commit_activation_leasing` in the caller's open transaction (only for a
+        suspended outcome: it never takes a parent's lock, so it never has to retry).
+
+        ``loaded``: the input the activation ran on, read in this transaction after it
+        claimed the run (its row locked since): the common shape is then written without
+        re-reading the row (see :mod:`~continuum.journal.postgres.sticky_step`)."""
+        if result.outcome.kind != "suspended":
+            raise ValueError("write_activation writes suspended activations only")
+        if loaded is not None:
+            fast = sticky_step.write_fast(
+                cur,
+                lease,
+                loaded,
+                result,
+                task_owner=task_owner,
+                max_tasks=max_tasks,
+                task_ttl=self.task_lease_ttl,
+            )
+            if fast is not None:
+                return fast
+        return activations.commit_activation(
+            cur,
+            lease,
+            activations.prepare(result),
+            successor_version=None,
+            max_levels=self._cascade_levels,
+            instance=self.instance,
+            task_owner=task_owner,
+            lease_tasks=max_tasks,
+            task_ttl=self.task_lease_ttl,
+            notify_timers=False,
+        )
 
     def finish_tasks(
         self, items: Sequence[tuple[TaskLease, Any, bool]], *, owner: str
@@ -165,6 +260,7 @@ class TaskJournal(JournalBase):
                 ttl=self.lease_ttl,
                 max_child_depth=self.max_child_depth,
                 instance=self.instance,
+                known=self.sticky_hint,
             ),
         )
 

@@ -51,7 +51,12 @@ RETURNING id, run_id, command_seq, kind, activity, args, idempotency_key, attemp
 -- discarded and its timers closed). Tasks inserted by insert_tasks above are visible.
 -- Every table is reached through %(ids)s (the batch's run ids) on an index, so the plan
 -- stays an index walk whatever the statistics say (a generic plan made while the tables
--- were small must not scan them once they have grown).
+-- were small must not scan them once they have grown). Journaled tasks are reached by
+-- %(seqs)s (every journaled command seq of the batch) and NOT journaled as well: the
+-- unjournaled tasks of a run are a handful, all its tasks grow with its history.
+-- %(any_ended)s (some run of the batch ends) gates the two CTEs that only ending runs
+-- need: a parameter-only condition is a one-time filter, so a batch of suspended runs
+-- never scans their tasks (a run's pending tasks have no index of their own).
 WITH b AS (
     SELECT * FROM jsonb_to_recordset(%(batch)s::jsonb)
         AS b(run_id text, token bigint, last_seq integer, state text, result jsonb,
@@ -64,20 +69,21 @@ WITH b AS (
 ), journaled AS (
     UPDATE continuum_activity_tasks AS t SET journaled = true, updated_at = now()
     FROM b CROSS JOIN LATERAL jsonb_array_elements(b.journaled) AS j(seq)
-    WHERE t.run_id = ANY(%(ids)s::text[]) AND t.run_id = b.run_id
-      AND t.command_seq = j.seq::integer AND t.state IN ('completed', 'failed')
+    WHERE t.run_id = ANY(%(ids)s::text[]) AND t.command_seq = ANY(%(seqs)s::integer[])
+      AND t.state IN ('completed', 'failed') AND NOT t.journaled
+      AND t.run_id = b.run_id AND t.command_seq = j.seq::integer
 ), discarded AS (
     UPDATE continuum_activity_tasks AS t
     SET state = 'discarded', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
         updated_at = now()
     FROM b
-    WHERE t.run_id = ANY(%(ids)s::text[]) AND b.state <> 'suspended' AND t.run_id = b.run_id
-      AND t.state IN ('pending', 'leased')
+    WHERE %(any_ended)s::boolean AND t.run_id = ANY(%(ids)s::text[]) AND b.state <> 'suspended'
+      AND t.run_id = b.run_id AND t.state IN ('pending', 'leased')
 ), closed AS (
     UPDATE continuum_timers AS tm SET fired = true
     FROM b
-    WHERE tm.run_id = ANY(%(ids)s::text[]) AND b.state <> 'suspended' AND tm.run_id = b.run_id
-      AND NOT tm.fired
+    WHERE %(any_ended)s::boolean AND tm.run_id = ANY(%(ids)s::text[]) AND b.state <> 'suspended'
+      AND tm.run_id = b.run_id AND NOT tm.fired
 )
 UPDATE continuum_runs AS r
 SET state = b.state,
