@@ -9,12 +9,13 @@ Replay is linear in history length: one pass to index, one cursor step per effec
 
 from __future__ import annotations
 
+import dis
 import sys
 from collections import deque
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from datetime import datetime
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any, NoReturn, Protocol, cast
 
 from continuum.current_run import RUN_CONTEXT
@@ -84,6 +85,38 @@ def call_site() -> Site:
         outer = outer.f_back
     first = outer.f_code.co_firstlineno if outer is not None else code.co_firstlineno
     return (qualname, line - first, code.co_filename, line)
+
+
+_TRY_RANGES: dict[CodeType, tuple[tuple[int, int], ...]] = {}
+
+
+def _try_ranges(code: CodeType) -> tuple[tuple[int, int], ...]:
+    ranges = _TRY_RANGES.get(code)
+    if ranges is None:
+        entries = getattr(dis.Bytecode(code), "exception_entries", None)
+        # Without an exception table (not CPython 3.11+) every wait counts as guarded.
+        ranges = ((0, 1 << 30),) if entries is None else tuple((e.start, e.end) for e in entries)
+        _TRY_RANGES[code] = ranges
+    return ranges
+
+
+def _inside_user_handler(frame: FrameType | None) -> bool:
+    """Whether workflow code on the stack is inside a ``try`` (or ``with``) block.
+
+    There, a cold suspend could be caught — and a workflow that swallows it must fail
+    with :class:`SuspendLeakError` — so a sticky activation does not park such a wait
+    but suspends the cold way (the run is replayed next time: slower, never different).
+    """
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module == "continuum.engine.activation":
+            return False  # reached the engine's entry: the workflow function is above
+        if not _is_engine(module):
+            lasti = frame.f_lasti
+            if any(start <= lasti < end for start, end in _try_ranges(frame.f_code)):
+                return True
+        frame = frame.f_back
+    return False
 
 
 def current_context() -> RunContext:
@@ -247,7 +280,12 @@ class RunContext:
         returns, with the next activation's input applied, when the run is resumed; the
         caller then re-checks exactly what replay would have checked.
         """
-        if self.parker is None or self.replaying or self.suspended is not None:
+        if (
+            self.parker is None
+            or self.replaying
+            or self.suspended is not None
+            or _inside_user_handler(sys._getframe(1))
+        ):
             self.suspend(waiting_on)
         self.check_alive()
         if self.cancel_live:

@@ -8,8 +8,10 @@ cache of one entry, so they evict each other and every run also goes cold now an
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +21,7 @@ from continuum.runtime.sticky import StickyCache
 from continuum.testing import WorkflowEnvironment
 from tests.unit import flows
 
-KINDS = ["act", "local", "side", "timer", "signal", "gather", "patch", "saga", "fail"]
+KINDS = ["act", "local", "side", "timer", "signal", "gather", "patch", "saga", "fail", "guarded"]
 
 op = st.tuples(st.sampled_from(KINDS), st.integers(min_value=1, max_value=3))
 programs = st.lists(op, min_size=1, max_size=14)
@@ -64,6 +66,9 @@ def interpret(ops: list[tuple[str, int]]) -> list[Any]:
                 continuum.execute(boom, n)
             except continuum.ActivityFailed as exc:
                 out.append(exc.error_type)
+        elif kind == "guarded":  # a wait inside `with`: suspended the cold way
+            with contextlib.suppress(KeyError):
+                out.append(continuum.execute(flows.double, n))
     return out
 
 
@@ -97,7 +102,8 @@ def record(ops: list[tuple[str, int]], sticky: bool) -> tuple[list[Any], StickyC
 
 
 def _blocks(ops: list[tuple[str, int]]) -> bool:
-    return any(kind in ("act", "timer", "signal", "gather", "saga", "fail") for kind, _ in ops)
+    # ("fail" and "guarded" wait inside a try/with block: those waits suspend cold.)
+    return any(kind in ("act", "timer", "signal", "gather", "saga") for kind, _ in ops)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -132,3 +138,23 @@ def test_a_run_parked_then_evicted_finishes_cold_with_the_same_journal() -> None
     env.run_until_idle()
     assert [(env.history(r), env.result(r)) for r in (run_id, other)] == cold
     assert cache.stats()["evictions"] == 0 and cache.misses >= 4
+
+
+@continuum.workflow(name="tests.sticky.swallows")
+def swallows() -> str:
+    try:
+        continuum.wait_signal("never")
+    except BaseException:
+        pass
+    return str(continuum.execute(flows.double, 1))
+
+
+@pytest.mark.parametrize("sticky", [False, True])
+def test_a_swallowed_suspend_fails_the_run_on_both_paths(sticky: bool) -> None:
+    env = WorkflowEnvironment()
+    env.driver.sticky = StickyCache(max_runs=4) if sticky else None
+    run_id = env.start(swallows, None)
+    env.run_until_idle()
+    info = env.get_run(run_id)
+    assert info.state == "failed"
+    assert "SuspendLeakError" in str(info.error)
