@@ -10,7 +10,7 @@ needs ``continuum.patched()`` or a new workflow version for runs already in flig
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from continuum_codegen.discover import WorkflowDef
@@ -42,13 +42,6 @@ class EffectDiff:
         if self.changed:
             return "effect graph changed: needs continuum.patched() or a new version"
         return "effect graph unchanged: safe edit"
-
-
-@dataclass
-class Graphs:
-    """Effect graphs computed during one build, keyed by workflow name."""
-
-    current: dict[str, list[Effect]] = field(default_factory=dict)
 
 
 def new_graph(result: WorkflowHash, project_root: Path) -> list[Effect]:
