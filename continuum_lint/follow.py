@@ -186,8 +186,3 @@ def references(node: ast.AST, edge: Edge) -> list[ast.AST]:
         ):
             found.append(child)
     return sorted(found, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
-
-
-def function_info(module: ModuleInfo, member: Member) -> FunctionInfo | None:
-    """The scanner's function for a model member of the same file."""
-    return module.functions.get(member.qualname)

@@ -86,10 +86,6 @@ class Closure:
         """Keys of the functions and methods (constants left out)."""
         return {key for key, member in self.members.items() if member.is_code}
 
-    def edges_from(self, key: str) -> list[Edge]:
-        """Edges whose caller is ``key``, in source order."""
-        return [edge for edge in self.edges if edge.caller == key]
-
 
 def method_of(cls: cst.ClassDef, name: str) -> cst.FunctionDef | None:
     """The ``def name`` directly in ``cls``'s body."""
