@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from continuum_lint.model import FunctionInfo, ModuleInfo
+from continuum_lint.model import ModuleInfo
 from continuum_lint.source.closure import Edge, Member, edges_of, method_of
 from continuum_lint.source.errors import ModelError
 from continuum_lint.source.modules import (
