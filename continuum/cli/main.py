@@ -21,7 +21,7 @@ from continuum.errors import ContinuumError
 # (module, attribute) of each subcommand, imported lazily so that `continuum --help`
 # stays fast and a broken optional part cannot take the whole CLI down.
 _COMMANDS: dict[str, tuple[str, str]] = {
-    "build": ("continuum_codegen.cli", "build_command"),
+    "build": ("continuum.cli.build_command", "build_command"),
     "lint": ("continuum_lint.cli", "lint"),
     "migrate": ("continuum.cli.db_commands", "migrate_command"),
     "partitions": ("continuum.cli.db_commands", "partitions_group"),

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from continuum.cli.build_command import build_command
 from continuum_codegen import Manifest, build, gc_versions
-from continuum_codegen.cli import build_command
 
 WriteProject = Callable[..., Path]  # the write_project fixture (conftest.py)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from continuum.cli.build_command import build_command
 from continuum_codegen import build
-from continuum_codegen.cli import build_command
 
 WriteProject = Callable[..., Path]
 

@@ -9,7 +9,7 @@ import psycopg
 from click.testing import CliRunner
 from test_versions_harness import V1, V2_INCOMPATIBLE, WORKFLOW, Project, conn, insert_run, project
 
-from continuum_codegen.cli import build_command
+from continuum.cli.build_command import build_command
 
 __all__ = ["conn", "project"]
 

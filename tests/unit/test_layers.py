@@ -333,3 +333,26 @@ def test_the_check_finds_cycles_but_not_type_checking_ones(tmp_path: Path) -> No
 )
 def test_the_longest_name_places_a_module(module: str, layer: str) -> None:
     assert _placement(module) == layer
+
+
+def test_codegen_uses_only_lint_the_reader_and_the_definitions_layer() -> None:
+    """Codegen sits below ``continuum.ops`` and the CLI (which import it): it may read the
+    manifest format and the error root, never the operator queries, runtime or client."""
+    allowed = ("continuum_codegen", "continuum_lint", "continuum_pyproject")
+    allowed_continuum = ("continuum.errors", "continuum.definitions")
+    bad: list[str] = []
+    for path in sorted((ROOT / "continuum_codegen").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and not node.level
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            for name in names:
+                top = name.split(".")[0]
+                below = any(name == a or name.startswith(a + ".") for a in allowed_continuum)
+                if top in FIRST_PARTY and top not in allowed and not below:
+                    bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: imports {name}")
+    assert not bad, "continuum_codegen reaches above its layer:\n" + "\n".join(bad)

@@ -1,4 +1,7 @@
-"""Click command for ``continuum build`` (registered into the ``continuum`` group by the CLI)."""
+"""``continuum build``: run codegen, print what changed, optionally count open runs.
+
+It lives in the CLI, the one layer that may use both codegen and ``continuum.ops``
+(codegen itself never imports the operator queries)."""
 
 from __future__ import annotations
 
@@ -91,7 +94,7 @@ def build_command(project: Path, check: bool, dsn: str | None, output_format: st
 
 
 def _old_runs(dsn: str, report: BuildReport) -> OldRuns:
-    # The database side lives in continuum.ops; codegen needs it only for this option.
+    # Imported here: only this option needs a database driver.
     import psycopg
 
     from continuum.db.config import one_line
