@@ -380,7 +380,16 @@ class ActivityDispatcher(Service):
         # either way the outcome is recorded exactly once.
         runs = self.runs
         fused = self.fused
-        if out.ok and fused is not None and runs is not None and fused.wanted(lease):
+        # Only when this attempt is the pool's one: with others in flight, their finishes
+        # group-commit together (fewer transactions per step under load), and fusing
+        # would take this one out of the group.
+        if (
+            out.ok
+            and fused is not None
+            and runs is not None
+            and self.inflight <= 1
+            and fused.wanted(lease)
+        ):
             finish = self._finish_fused(fused, runs, lease, out)
             if finish is not None:
                 return finish

@@ -168,6 +168,17 @@ def test_a_long_sequential_run_is_resumed_from_memory(client: Client) -> None:
     assert len(history[0]) == 2 + 2 * 30
 
 
+def test_a_lone_sequential_run_takes_one_transaction_per_step(client: Client) -> None:
+    """With no other attempt in flight, an activity's finish carries its parked run's next
+    activation (runtime/fused.py); under load finishes group-commit instead."""
+    run_id = client.start(program, [["act", k % 3 + 1] for k in range(20)], id="fused-lone")
+    worker = Worker(client, workflows=[program], max_activities=4, sticky_runs=8)
+    with worker:
+        assert client.result(run_id, timeout=60) == [2 * (k % 3 + 1) for k in range(20)]
+        fused = worker.activities.fused
+        assert fused is not None and fused.fused >= 18
+
+
 def test_worker_rejects_a_negative_sticky_cache_size(client: Client) -> None:
     with pytest.raises(ConfigurationError, match="sticky_runs"):
         Worker(client, workflows=[program], sticky_runs=-1)
