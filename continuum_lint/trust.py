@@ -7,7 +7,7 @@ so a module being trusted here never hides a denylisted name inside it
 
 from __future__ import annotations
 
-WORKFLOW_API: frozenset[str] = frozenset(
+EFFECT_API: frozenset[str] = frozenset(
     {
         "execute",
         "start_activity",
@@ -22,8 +22,6 @@ WORKFLOW_API: frozenset[str] = frozenset(
         "patched",
         "compensate",
         "compensate_all",
-        "compensation",
-        "unwrap",
         "child",
         "start_child",
         "wait_child",
@@ -32,6 +30,14 @@ WORKFLOW_API: frozenset[str] = frozenset(
         "wait_update",
         "reply",
         "reject",
+    }
+)
+"""continuum functions that journal a command (or resolve one) when a workflow calls them."""
+
+WORKFLOW_API: frozenset[str] = EFFECT_API | frozenset(
+    {
+        "compensation",
+        "unwrap",
         "info",
         "logger",
         "Update",

@@ -19,33 +19,7 @@ import libcst as cst
 from continuum_lint.source.closure import Closure, Member
 from continuum_lint.source.discover import resolve
 from continuum_lint.source.modules import ModuleSource, dotted
-
-EFFECT_API: frozenset[str] = frozenset(
-    {
-        "execute",
-        "start_activity",
-        "gather",
-        "wait_signal",
-        "sleep",
-        "now",
-        "today",
-        "uuid4",
-        "random",
-        "side_effect",
-        "patched",
-        "compensate",
-        "compensate_all",
-        "child",
-        "start_child",
-        "wait_child",
-        "continue_as_new",
-        "set_event",
-        "wait_update",
-        "reply",
-        "reject",
-    }
-)
-"""continuum functions that journal a command (or resolve one) when a workflow calls them."""
+from continuum_lint.trust import EFFECT_API
 
 _TARGETED = frozenset({"execute", "start_activity", "child", "start_child"})
 _NAMED = frozenset({"wait_signal", "patched", "set_event", "wait_update"})
