@@ -94,6 +94,11 @@ def test_signal_arriving_during_an_activation_wakes_the_run_after_commit(pg_dsn:
         assert rt.journal.get_run(run_id).result == ["mid-flight"]
 
 
+TIMER_S = 1.5
+"""The signal-wait timeout of the timer races below. It must outlast the first
+``run_until_idle`` (which arms it) even on a loaded machine: 0.1-0.2 s did not at load 12."""
+
+
 def _race(rt: Any, run_id: str) -> list[str]:
     return [
         e.type
@@ -106,9 +111,9 @@ def test_timer_and_signal_both_due_resolve_exactly_once_in_favour_of_the_signal(
     pg_dsn: str,
 ) -> None:
     with runtime(pg_dsn) as rt:
-        run_id = rt.start(signal_timeout_flow, 0.2, id="t1")
+        run_id = rt.start(signal_timeout_flow, TIMER_S, id="t1")
         rt.run_until_idle()
-        time.sleep(0.3)
+        time.sleep(TIMER_S + 0.1)
         rt.journal.send_signal(run_id, "go", "just in time")
         rt.run_until_idle()
         assert rt.journal.get_run(run_id).result == "just in time"
@@ -119,10 +124,10 @@ def test_timer_and_signal_both_due_resolve_exactly_once_in_favour_of_the_signal(
 
 def test_timeout_fired_first_leaves_a_late_signal_unconsumed(pg_dsn: str) -> None:
     with runtime(pg_dsn) as rt:
-        run_id = rt.start(signal_timeout_flow, 0.2, id="t1")
+        run_id = rt.start(signal_timeout_flow, TIMER_S, id="t1")
         rt.run_until_idle()
         assert rt.sql("SELECT next_wakeup_at IS NOT NULL AS armed FROM continuum_runs")[0]["armed"]
-        time.sleep(0.3)
+        time.sleep(TIMER_S + 0.1)
         rt.run_until_idle()  # the timer is due on the database clock
         assert rt.journal.get_run(run_id).result == "timed out"
         with pytest.raises(RunTerminal):
@@ -132,9 +137,9 @@ def test_timeout_fired_first_leaves_a_late_signal_unconsumed(pg_dsn: str) -> Non
 
 def test_concurrent_activations_of_a_timer_signal_race_commit_once(pg_dsn: str) -> None:
     with runtime(pg_dsn) as rt:
-        run_id = rt.start(signal_timeout_flow, 0.1, id="t1")
+        run_id = rt.start(signal_timeout_flow, TIMER_S, id="t1")
         rt.run_until_idle()
-        time.sleep(0.2)
+        time.sleep(TIMER_S + 0.1)
         rt.journal.send_signal(run_id, "go", "sig")
         # Two workers: the first activation's lease is taken over before it commits.
         old = rt.journal.claim_run(run_id, "w1")
