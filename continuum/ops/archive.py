@@ -88,7 +88,7 @@ def archive_continued_chains(
         return report
     report.deleted_run_ids, totals = delete_in_batches(
         conn,
-        "archive_chain_batch",
+        "lock_archivable_chain_batch",
         {"older_than": older_than, "batch": batch},
         tables=_TABLES,
         label="archiving chain runs",

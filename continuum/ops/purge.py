@@ -83,7 +83,7 @@ def purge_expired_runs(
         return report
     report.deleted_run_ids, totals = delete_in_batches(
         conn,
-        "purge_batch",
+        "lock_purgeable_batch",
         {"batch": batch},
         tables=_TABLES,
         label="purging runs",

@@ -104,48 +104,17 @@ WHERE state = 'completed'
   AND continued_to_run_id IS NOT NULL
   AND finished_at < now() - %(older_than)s::interval;
 
--- name: archive_chain_batch
--- One batch: lock up to %(batch)s expired non-tail members and delete them with every
--- row that belongs to them alone. Activity results are keyed by idempotency key and
--- shared across runs, so they stay.
-WITH doomed AS (
-    SELECT id FROM continuum_runs
-    WHERE state = 'completed'
-      AND continued_to_run_id IS NOT NULL
-      AND finished_at < now() - %(older_than)s::interval
-    ORDER BY finished_at, id
-    LIMIT %(batch)s
-    FOR UPDATE SKIP LOCKED
-), events AS (
-    DELETE FROM continuum_events e USING doomed d WHERE e.run_id = d.id RETURNING 1
-), signals AS (
-    DELETE FROM continuum_signals s USING doomed d WHERE s.run_id = d.id RETURNING 1
-), timers AS (
-    DELETE FROM continuum_timers t USING doomed d WHERE t.run_id = d.id RETURNING 1
-), tasks AS (
-    DELETE FROM continuum_activity_tasks t USING doomed d WHERE t.run_id = d.id RETURNING 1
-), idempotency_claims AS (
-    -- A claim names the task attempt that held it; with the task gone it guards nothing.
-    DELETE FROM continuum_idempotency_claims c
-    USING continuum_activity_tasks t, doomed d
-    WHERE c.task_id = t.id AND t.run_id = d.id
-    RETURNING 1
-), snapshots AS (
-    DELETE FROM continuum_snapshots s USING doomed d WHERE s.run_id = d.id RETURNING 1
-), updates AS (
-    -- Answered or accepted requests only: unaccepted ones moved on with the chain.
-    DELETE FROM continuum_updates u USING doomed d WHERE u.run_id = d.id RETURNING 1
-), runs AS (
-    DELETE FROM continuum_runs r USING doomed d WHERE r.id = d.id RETURNING r.id
-)
-SELECT coalesce((SELECT array_agg(id ORDER BY id) FROM runs), '{}') AS run_ids,
-       (SELECT count(*) FROM events) AS events,
-       (SELECT count(*) FROM signals) AS signals,
-       (SELECT count(*) FROM timers) AS timers,
-       (SELECT count(*) FROM tasks) AS tasks,
-       (SELECT count(*) FROM snapshots) AS snapshots,
-       (SELECT count(*) FROM updates) AS updates,
-       (SELECT count(*) FROM idempotency_claims) AS idempotency_claims;
+-- name: lock_archivable_chain_batch
+-- One batch of expired non-tail chain members, locked for delete_run_batch in the same
+-- transaction. Activity results are keyed by idempotency key and shared across runs, so
+-- they stay; published events belong to the chain, so they stay too.
+SELECT id FROM continuum_runs
+WHERE state = 'completed'
+  AND continued_to_run_id IS NOT NULL
+  AND finished_at < now() - %(older_than)s::interval
+ORDER BY finished_at, id
+LIMIT %(batch)s
+FOR UPDATE SKIP LOCKED;
 
 -- name: purgeable_runs
 -- Finished runs whose retention_until has passed (client.start(retention=...)).
@@ -161,15 +130,21 @@ SELECT count(*)
 FROM continuum_runs
 WHERE retention_until < now() AND state IN ('completed', 'failed', 'cancelled');
 
--- name: purge_batch
--- One batch: lock up to %(batch)s expired finished runs and delete them with every row
--- that belongs to them alone (activity results are shared by idempotency key: they stay).
+-- name: lock_purgeable_batch
+-- One batch of expired finished runs, locked for delete_run_batch in the same transaction
+-- (activity results are shared by idempotency key: they stay).
+SELECT id FROM continuum_runs
+WHERE retention_until < now() AND state IN ('completed', 'failed', 'cancelled')
+ORDER BY retention_until, id
+LIMIT %(batch)s
+FOR UPDATE SKIP LOCKED;
+
+-- name: delete_run_batch
+-- Delete the runs %(ids)s (locked by this transaction) with every row that belongs to
+-- them alone. Published events go too only when %(run_events)s (a purged run's; a chain
+-- member's stay with the chain). Each count column is what went from that table.
 WITH doomed AS (
-    SELECT id FROM continuum_runs
-    WHERE retention_until < now() AND state IN ('completed', 'failed', 'cancelled')
-    ORDER BY retention_until, id
-    LIMIT %(batch)s
-    FOR UPDATE SKIP LOCKED
+    SELECT unnest(%(ids)s::text[]) AS id
 ), events AS (
     DELETE FROM continuum_events e USING doomed d WHERE e.run_id = d.id RETURNING 1
 ), signals AS (
@@ -189,8 +164,9 @@ WITH doomed AS (
 ), updates AS (
     DELETE FROM continuum_updates u USING doomed d WHERE u.run_id = d.id RETURNING 1
 ), run_events AS (
-    -- Published events last written by a purged run (a chain's survivors keep theirs).
-    DELETE FROM continuum_run_events v USING doomed d WHERE v.run_id = d.id RETURNING 1
+    DELETE FROM continuum_run_events v USING doomed d
+    WHERE v.run_id = d.id AND %(run_events)s
+    RETURNING 1
 ), runs AS (
     DELETE FROM continuum_runs r USING doomed d WHERE r.id = d.id RETURNING r.id
 )
