@@ -81,6 +81,7 @@ def load_activations(
             "ids": [x.run_id for x in warm],
             "tokens": [x.token for x in warm],
             "after": [parked[x.run_id][0] for x in warm],
+            "owner": None,
         }
         for run in fetch_all(cur, sql("activations", "load_activation_deltas"), params):
             inp = input_of(run, events_of(run["events"]), max_child_depth, instance)

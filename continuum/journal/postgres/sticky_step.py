@@ -84,6 +84,12 @@ def finish_and_step(
         return finish, claimed, inp, out
 
 
+def parked_load(run_id: str, owner: str, after: int) -> dict[str, Any]:
+    """``load_activation_deltas`` for one run being leased to ``owner`` in the same
+    pipeline (its token is not known yet, so the owner fences the read)."""
+    return {"ids": [run_id], "tokens": [None], "after": [after], "owner": owner}
+
+
 def _pipelined(
     conn: Connection[Any],
     lease: TaskLease,
@@ -104,8 +110,8 @@ def _pipelined(
         {"ids": [lease.run_id], "claim": [True], "owner": owner, "ttl": ttl},
     )
     load.execute(
-        sql("activations", "load_parked_run"),
-        {"id": lease.run_id, "owner": owner, "after": after},
+        sql("activations", "load_activation_deltas"),
+        parked_load(lease.run_id, owner, after),
     )
     if done.fetchone() is None:
         return None
@@ -182,8 +188,8 @@ def claim_and_load_parked(
                     sql("runs", "claim_run"), {"run_id": run_id, "owner": owner, "ttl": ttl}
                 )
                 load.execute(
-                    sql("activations", "load_parked_run"),
-                    {"id": run_id, "owner": owner, "after": after},
+                    sql("activations", "load_activation_deltas"),
+                    parked_load(run_id, owner, after),
                 )
                 claimed, run = claim.fetchone(), load.fetchone()
                 conn.commit()

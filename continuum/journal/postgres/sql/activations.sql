@@ -51,6 +51,10 @@ WHERE r.state IN ('running', 'suspended');
 -- load_activations for runs this worker keeps parked in memory (sticky runs) at seq
 -- %(after)s: the same row, but only the events after that seq (normally none: the run's
 -- last_seq tells the worker whether its parked state is still current) and no snapshot.
+-- Each run is fenced by its lease token; a NULL token (one run, sent in the same pipeline
+-- as the statement that leases it to %(owner)s, so its token is not known yet) matches
+-- the lease owner instead: the caller uses the row only when that claim succeeded, and
+-- the run row stays locked by its transaction from the claim to the commit.
 SELECT r.id, r.workflow, r.version_hash, r.input, r.last_seq, r.depth, r.trace_context,
        r.cancel_requested_at IS NOT NULL AS cancel_requested, now() AS now,
        r.started_at AS generation, l.after,
@@ -76,40 +80,8 @@ SELECT r.id, r.workflow, r.version_hash, r.input, r.last_seq, r.depth, r.trace_c
            AND c.state IN ('completed', 'failed', 'cancelled')
            AND c.continued_to_run_id IS NULL) AS children
 FROM unnest(%(ids)s::text[], %(tokens)s::bigint[], %(after)s::integer[]) AS l(id, token, after)
-JOIN continuum_runs r ON r.id = l.id AND r.lease_token = l.token
-WHERE r.state IN ('running', 'suspended');
-
--- name: load_parked_run
--- load_activation_deltas for one run, sent in the same pipeline as the statement that
--- leases it to %(owner)s in this transaction (so its token is not known yet): the caller
--- uses the row only when that claim succeeded, and the run row stays locked by this
--- transaction from before the claim to the commit.
-SELECT r.id, r.workflow, r.version_hash, r.input, r.last_seq, r.depth, r.trace_context,
-       r.cancel_requested_at IS NOT NULL AS cancel_requested, now() AS now,
-       r.started_at AS generation, l.after,
-       r.cancel_grace_until, r.namespace, r.parent_run_id, r.correlation_id, r.attempt,
-       (SELECT jsonb_agg(jsonb_build_array(u.id, u.name, u.payload) ORDER BY u.id)
-          FROM continuum_updates u
-         WHERE u.run_id = r.id AND u.accepted_at IS NULL) AS updates,
-       (SELECT jsonb_agg(jsonb_build_array(e.seq, e.type, e.command, e.ref_seq, e.data)
-                         ORDER BY e.seq)
-          FROM continuum_events e
-         WHERE e.run_id = r.id AND e.seq > l.after) AS events,
-       (SELECT jsonb_agg(jsonb_build_array(s.id, s.name, s.payload) ORDER BY s.id)
-          FROM continuum_signals s
-         WHERE s.run_id = r.id AND s.consumed_at IS NULL) AS signals,
-       (SELECT jsonb_agg(jsonb_build_array(t.command_seq, t.state = 'completed', t.result,
-                                           t.error, t.attempt))
-          FROM continuum_activity_tasks t
-         WHERE t.run_id = r.id AND t.state IN ('completed', 'failed') AND NOT t.journaled)
-           AS tasks,
-       (SELECT jsonb_agg(jsonb_build_array(c.correlation_id, c.state, c.result, c.error))
-          FROM continuum_runs c
-         WHERE c.parent_run_id = r.id
-           AND c.state IN ('completed', 'failed', 'cancelled')
-           AND c.continued_to_run_id IS NULL) AS children
-FROM (SELECT %(id)s::text AS id, %(after)s::integer AS after) AS l
-JOIN continuum_runs r ON r.id = l.id AND r.lease_owner = %(owner)s
+JOIN continuum_runs r ON r.id = l.id
+ AND (r.lease_token = l.token OR (l.token IS NULL AND r.lease_owner = %(owner)s::text))
 WHERE r.state IN ('running', 'suspended');
 
 -- name: full_history
